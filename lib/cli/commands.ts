@@ -1,0 +1,7 @@
+import type { CliCommand } from './command.js'
+
+/**
+ * Every subcommand, in the order `--help` lists them. Each lives in its own
+ * file in this folder, with its usage beside its code.
+ */
+export const COMMANDS: CliCommand[] = []

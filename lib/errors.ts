@@ -1,0 +1,96 @@
+/**
+ * Errors of noise-chat: one class per layer, each with a stable string
+ * `code`. Messages are for people and may change; codes are for programs
+ * and do not. Every code below is listed in the README (a test checks).
+ *
+ * No error message may contain secret key material: the only keys that
+ * ever appear in one are public keys and fingerprints.
+ */
+
+/** Codes of the secure stream (lib/secure), one sentence each. */
+export const SECURE_STREAM_CODES = {
+  ERR_HANDSHAKE_TIMEOUT: 'The handshake did not complete within the time limit.',
+  ERR_HANDSHAKE_FAILED: 'A handshake message was malformed or failed to decrypt (for example, the peers use different prologues).',
+  ERR_HANDSHAKE_INCOMPLETE: 'The connection closed before the handshake completed.',
+  ERR_REMOTE_KEY_REJECTED: "We rejected the peer's static key (the verify callback said no); the cause says why.",
+  ERR_LOCAL_KEY_REJECTED: 'The responder refused our static key: it aborted before sending anything else; the message carries its reason.',
+  ERR_BAD_FRAME: 'A frame was malformed: zero length, too short for a tag, an unknown type, or a body too long for its type.',
+  ERR_UNEXPECTED_FRAME: "A frame arrived after the peer's END.",
+  ERR_DECRYPT_FAILED: 'A transport frame failed authentication: it was forged, corrupted, replayed, reordered or dropped in transit.',
+  ERR_TRUNCATED: 'The connection closed after the handshake without an END or ABORT from the peer.',
+  ERR_PEER_ABORTED: 'The peer aborted the stream; the message carries its reason.',
+  ERR_NONCE_EXHAUSTED: 'This direction used its last nonce (2^64 - 2); the stream cannot carry more frames.',
+  ERR_IDLE_TIMEOUT: 'No frame arrived from the peer within the idle timeout.',
+  ERR_CANCELLED: 'The stream was cancelled locally, by its abort signal or by destroy().',
+  ERR_INVALID_OPTION: 'An option given to the secure stream has the wrong type or value.'
+} as const
+
+/** Codes of identity and trust (lib/identity), one sentence each. */
+export const IDENTITY_CODES = {
+  ERR_KEY_FILE_PERMISSIONS: 'A private key file can be read by group or others; it is refused until `chmod 600` fixes it.',
+  ERR_KEY_FILE_INVALID: 'A key file could not be parsed as a noise-chat key.',
+  ERR_KEY_FILE_MISSING: 'A key file that must exist does not.',
+  ERR_KEY_INVALID: 'A public key or fingerprint given as text is not 32 bytes of base64 or a SHA256: fingerprint.',
+  ERR_HOST_KEY_CHANGED: 'The server presented a key different from the one recorded for it in known hosts; nothing overrides this.',
+  ERR_HOST_KEY_UNKNOWN: 'The server is not in known hosts and the policy (strict) does not allow adding it.',
+  ERR_HOST_KEY_MISMATCH: 'The server key differs from the key or fingerprint pinned by the caller.',
+  ERR_HOST_KEY_DECLINED: "The user (or the caller's ask function) declined an unknown server key.",
+  ERR_CLIENT_KEY_UNAUTHORIZED: "The client's key is not in the server's authorized keys.",
+  ERR_TRUST_FILE_INVALID: 'A known hosts or authorized keys file has a line that cannot be parsed; the error names the file and line.'
+} as const
+
+/** Codes of the command line (lib/cli). */
+export const CLI_CODES = {
+  ERR_USAGE: 'The command line was wrong: an unknown command or option, a missing or malformed value; the message quotes it and says how to fix it.'
+} as const
+
+export type SecureStreamErrorCode = keyof typeof SECURE_STREAM_CODES
+export type IdentityErrorCode = keyof typeof IDENTITY_CODES
+export type CliErrorCode = keyof typeof CLI_CODES
+
+export interface NoiseChatErrorOptions {
+  cause?: unknown
+}
+
+/** Base of every noise-chat error: an Error with a stable `code`. */
+export class NoiseChatError<C extends string = string> extends Error {
+  readonly code: C
+
+  constructor (code: C, message: string, options: NoiseChatErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause })
+    this.code = code
+  }
+
+  override get name (): string {
+    return this.constructor.name
+  }
+}
+
+/** Failures of the secure stream: handshake, framing, decryption, timeouts. */
+export class SecureStreamError extends NoiseChatError<SecureStreamErrorCode> {}
+
+/** Failures of key files, known hosts and authorized keys. */
+export class IdentityError extends NoiseChatError<IdentityErrorCode> {}
+
+/** A wrong command line; the CLI prints the message and exits with EXIT_USAGE. */
+export class UsageError extends NoiseChatError<CliErrorCode> {
+  constructor (message: string) {
+    super('ERR_USAGE', message)
+  }
+}
+
+/** Make a secure stream error; the message defaults to the code's description. */
+export function secureStreamError (code: SecureStreamErrorCode, message?: string, cause?: unknown): SecureStreamError {
+  return new SecureStreamError(code, message ?? SECURE_STREAM_CODES[code], { cause })
+}
+
+/** Make an identity error. */
+export function identityError (code: IdentityErrorCode, message: string, cause?: unknown): IdentityError {
+  return new IdentityError(code, message, { cause })
+}
+
+/** True when `err` is a noise-chat error, with the given code if one is named. */
+export function isNoiseChatError (err: unknown, code?: string): err is NoiseChatError {
+  if (!(err instanceof NoiseChatError)) return false
+  return code === undefined || err.code === code
+}
