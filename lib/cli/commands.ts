@@ -1,7 +1,10 @@
 import type { CliCommand } from './command.js'
+import { tapCommand } from './tap.js'
 
 /**
  * Every subcommand, in the order `--help` lists them. Each lives in its own
  * file in this folder, with its usage beside its code.
  */
-export const COMMANDS: CliCommand[] = []
+export const COMMANDS: CliCommand[] = [
+  tapCommand
+]
