@@ -118,6 +118,18 @@ export const SHORT_FINGERPRINT_CHARS = 8
 /** Largest key or trust file we read: far above any real one, so a wrong path cannot eat memory. */
 export const MAX_TRUST_FILE_BYTES = 4 * 1024 * 1024
 
+/** Suffix of the public key file written beside a private key (like OpenSSH's id_ed25519.pub). */
+export const PUBLIC_KEY_FILE_SUFFIX = '.pub'
+
+/** Mode of a .pub file: a public key is meant to be shared. */
+export const PUBLIC_KEY_FILE_MODE = 0o644
+
+/** Mode of known_hosts when we create it: owner only, since the list of hosts you talk to is nobody else's business. */
+export const TRUST_FILE_MODE = 0o600
+
+/** First line of a private key file: names the format and its version, so any other file is refused by name. */
+export const PRIVATE_KEY_FILE_MAGIC = 'noise-chat-private-key-v1'
+
 // ---------------------------------------------------------------------------
 // Command line: exit codes shared by every command (documented in the README).
 // ---------------------------------------------------------------------------
@@ -138,3 +150,110 @@ export const EXIT_KEY_REFUSED = 5
 export const EXIT_HANDSHAKE = 6
 /** The stream ended without the peer's END: truncated, aborted, idle timeout or a bad frame. */
 export const EXIT_STREAM_BROKEN = 7
+
+// ---------------------------------------------------------------------------
+// Chat: the room, its members and the line wire (docs/CHAT.md).
+// ---------------------------------------------------------------------------
+
+/** Default TCP port of `noise-chat server`: above 1024 so no root is needed, and no service in /etc/services claims it. */
+export const DEFAULT_CHAT_PORT = 7373
+
+/** Default listen address: all interfaces, as ssh-chat and IRC servers do; `--host 127.0.0.1` keeps it local. */
+export const DEFAULT_CHAT_HOST = '::'
+
+/** Longest line a member may send, in UTF-8 bytes without the newline: a long paragraph, never an unbounded buffer. */
+export const MAX_LINE_BYTES = 1024
+
+/** Longest line the client accepts from the server: room for a full member line plus nick, time and markers, with a wide margin. */
+export const MAX_SERVER_LINE_BYTES = 16 * 1024
+
+/** Messages replayed to a joining member by default: enough to catch up on a conversation, as ssh-chat does. */
+export const DEFAULT_HISTORY_LINES = 20
+
+/** Most history `--history` may keep: each line is at most ~1 KiB, so history stays under a few MiB. */
+export const MAX_HISTORY_LINES = 1000
+
+/** Shortest nick. */
+export const NICK_MIN_CHARS = 1
+
+/** Longest nick: fits a names column and a prompt, as in ssh-chat and classic IRC. */
+export const NICK_MAX_CHARS = 16
+
+/** Characters a nick may use: ASCII letters, digits and `_ . -`, so no nick can hide escapes, spaces or look-alike letters. */
+export const NICK_PATTERN = /^[A-Za-z0-9_.-]{1,16}$/
+
+/** Prefix of the fallback nick GuestN; members cannot pick such names themselves, so a Guest is always a fallback. */
+export const GUEST_NICK_PREFIX = 'Guest'
+
+/** Token bucket refill, lines per second: a fast typist sends about one line a second, twice that is never reached by hand. */
+export const RATE_LIMIT_LINES_PER_SEC = 2
+
+/** Token bucket size: lets a pasted paragraph of 20 lines through at once. */
+export const RATE_LIMIT_BURST_LINES = 20
+
+/** Lines refused in a row (without the bucket refilling) before a member is disconnected for flooding: one more burst's worth. */
+export const FLOOD_DISCONNECT_LINES = 20
+
+/** A member's unsent output (stream + socket buffers) past this is a reader that cannot keep up: ~2500 typical lines, and 1000 stuck members cost at most 256 MiB. */
+export const MAX_OUTBOUND_BYTES = 256 * 1024
+
+/** How long the server waits after the handshake for a first `/nick` line before joining the member under its default nick: the client sends it at once, so it normally arrives with the handshake's last flight. */
+export const JOIN_NICK_WAIT_MS = 500
+
+/** Default most simultaneous members: far above a human room; each costs a socket and at most MAX_OUTBOUND_BYTES. */
+export const DEFAULT_MAX_CLIENTS = 1000
+
+/** Chat keep-alive: a PING after 15 s of silence keeps NAT mappings and lets the peer's idle timer see us. */
+export const CHAT_KEEP_ALIVE_MS = 15_000
+
+/** Chat idle timeout: three missed keep-alives, so a vanished member leaves within 45 s. */
+export const CHAT_IDLE_TIMEOUT_MS = 45_000
+
+/** On shutdown, how long the server waits for members' END after sending its own before closing their sockets: "exit within a few seconds". */
+export const CHAT_SHUTDOWN_GRACE_MS = 2_000
+
+/** Nicks one key may hold bound at once; binding another releases its least recently used one, so a single key cannot squat the namespace. */
+export const MAX_NICKS_PER_KEY = 4
+
+/** Bound nicks the registry keeps at most: bounds the state file (about 100 bytes each, ~10 MB). */
+export const MAX_BOUND_NICKS = 100_000
+
+/** File name of the nick registry in the server's state directory. */
+export const NICK_REGISTRY_FILE = 'nicks.json'
+
+/** File name of the ban list in the server's state directory. */
+export const BANS_FILE = 'bans.json'
+
+/** Folder name of the server's state directory under $XDG_STATE_HOME (or ~/.local/state), where nicks and bans persist. */
+export const STATE_DIR_NAME = 'noise-chat'
+
+/** File name of the server's own key in the config folder when --key is not given. */
+export const DEFAULT_SERVER_KEY_FILE = 'server_x25519'
+
+/** Client reconnect: first wait after a lost connection. */
+export const RECONNECT_INITIAL_MS = 1_000
+
+/** Client reconnect: the wait doubles up to this, so a long outage costs one attempt a half-minute. */
+export const RECONNECT_MAX_MS = 30_000
+
+/** Client: lines of typed input remembered for the up/down keys. */
+export const INPUT_HISTORY_LINES = 100
+
+// ---------------------------------------------------------------------------
+// Tools: pipe, listen, tunnel, tap and demo.
+// ---------------------------------------------------------------------------
+
+/** Most connections a tunnel end (or `listen --keep-open`) serves at once: spiped's default, and a bound on sockets and buffers under a connection flood. */
+export const TOOL_MAX_CONNECTIONS = 100
+
+/** Connecting to a target or a tunnel server must succeed within this: the handshake's own bound, so a stuck target cannot hold a slot for minutes. */
+export const TOOL_CONNECT_TIMEOUT_MS = 10_000
+
+/** On SIGTERM a tunnel end stops accepting and lets open connections finish this long, then cuts them: well under systemd's 90 s stop timeout. */
+export const TUNNEL_DRAIN_TIMEOUT_MS = 30_000
+
+/** Listen host of the encrypted ends (listen, tunnel server) given only a port: they authenticate, so they may face the network, as nc -l and sshd do. */
+export const SECURE_LISTEN_HOST = '0.0.0.0'
+
+/** Listen host of the plaintext ends (tunnel client, tap) given only a port: plaintext must not leave the machine unless asked. */
+export const PLAINTEXT_LISTEN_HOST = '127.0.0.1'

@@ -27,6 +27,8 @@ declare module 'noise-handshake' {
     rx: Buffer | null
     /** The handshake hash h once complete (64 bytes). */
     hash: Buffer | null
+    /** The running handshake hash h (64 bytes) before completion; null after. */
+    digest: Buffer | null
     initialise (prologue: Buffer, remoteStatic?: Buffer): void
     send (payload?: Buffer): Buffer
     recv (message: Buffer): Buffer

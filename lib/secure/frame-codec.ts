@@ -1,0 +1,141 @@
+import { FRAME_HEADER_BYTES, MAX_FRAME_BODY_BYTES } from '../constants.js'
+import { secureStreamError } from '../errors.js'
+
+/**
+ * The frame layer of PROTOCOL.md section 2: a uint16 big-endian length, then
+ * that many bytes. Encoding is a pure function; decoding is a byte-driven
+ * state machine that never holds more than one frame (65535 bytes) whatever
+ * the peer claims, and never copies a frame that arrived whole in one chunk.
+ */
+
+/** Write the 2-byte length header of a frame whose body is `bodyLength` bytes. */
+export function writeFrameHeader (out: Uint8Array, offset: number, bodyLength: number): void {
+  if (bodyLength < 1 || bodyLength > MAX_FRAME_BODY_BYTES) {
+    throw new RangeError(`frame body must be 1..${MAX_FRAME_BODY_BYTES} bytes, got ${bodyLength}`)
+  }
+  out[offset] = bodyLength >>> 8
+  out[offset + 1] = bodyLength & 0xff
+}
+
+/** A whole frame (header + body) holding `body`, in a new buffer. */
+export function encodeFrame (body: Uint8Array): Buffer {
+  const out = Buffer.allocUnsafe(FRAME_HEADER_BYTES + body.byteLength)
+  writeFrameHeader(out, 0, body.byteLength)
+  out.set(body, FRAME_HEADER_BYTES)
+  return out
+}
+
+/** Receives each complete frame body; return false to stop decoding the rest of this chunk. */
+export type FrameHandler = (body: Buffer) => boolean
+
+const READ_HEADER = 0
+const READ_BODY = 1
+
+/**
+ * Splits a byte stream into frame bodies. Feed it chunks with `push`; it
+ * calls the handler once per complete body, in order. A zero length is a
+ * protocol error (ERR_BAD_FRAME), thrown from `push`.
+ *
+ * When the handler returns false, decoding stops and the unread rest of the
+ * chunk is kept; `resume` continues with it. This lets the stream hold
+ * frames back while an asynchronous step (verifying a key) is under way.
+ */
+export class FrameDecoder {
+  private state = READ_HEADER
+  /** First header byte when a header was split across chunks; -1 when none. */
+  private headerByte = -1
+  /** Announced length of the body being read. */
+  private bodyLength = 0
+  /** The body being filled across chunks; null when none is. */
+  private body: Buffer | null = null
+  private bodyFilled = 0
+  /** Bytes held back while paused; null when not paused. */
+  private rest: Buffer | null = null
+
+  /** True when a handler asked to stop and `resume` has not been called yet. */
+  get paused (): boolean {
+    return this.rest !== null
+  }
+
+  /** True when a frame has begun but not completed (a partial header or body). */
+  get midFrame (): boolean {
+    return this.headerByte !== -1 || this.state === READ_BODY
+  }
+
+  push (chunk: Buffer, onFrame: FrameHandler): void {
+    if (this.rest !== null) {
+      this.rest = this.rest.byteLength === 0 ? chunk : Buffer.concat([this.rest, chunk])
+      return
+    }
+    this.consume(chunk, onFrame)
+  }
+
+  /** Continue with the bytes held back since a handler returned false. */
+  resume (onFrame: FrameHandler): void {
+    const rest = this.rest
+    if (rest === null) return
+    this.rest = null
+    this.consume(rest, onFrame)
+  }
+
+  private consume (chunk: Buffer, onFrame: FrameHandler): void {
+    let offset = 0
+    while (offset < chunk.byteLength) {
+      if (this.state === READ_HEADER) {
+        offset = this.readHeader(chunk, offset)
+        continue
+      }
+      let body: Buffer
+      if (this.body === null && chunk.byteLength - offset >= this.bodyLength) {
+        // The whole body is in this chunk: hand out a view, copy nothing.
+        body = chunk.subarray(offset, offset + this.bodyLength)
+        offset += this.bodyLength
+      } else {
+        offset = this.fillBody(chunk, offset)
+        if (this.body === null || this.bodyFilled < this.body.byteLength) continue
+        body = this.body
+        this.body = null
+      }
+      this.state = READ_HEADER
+      if (!onFrame(body)) {
+        this.rest = chunk.subarray(offset)
+        return
+      }
+    }
+  }
+
+  private readHeader (chunk: Buffer, offset: number): number {
+    if (this.headerByte === -1 && chunk.byteLength - offset === 1) {
+      this.headerByte = chunk[offset]!
+      return offset + 1
+    }
+    let length: number
+    if (this.headerByte === -1) {
+      length = (chunk[offset]! << 8) | chunk[offset + 1]!
+      offset += 2
+    } else {
+      length = (this.headerByte << 8) | chunk[offset]!
+      this.headerByte = -1
+      offset += 1
+    }
+    // PROTOCOL.md 2: a zero-length frame is an error. The check comes the
+    // moment the header is complete, before anything is buffered.
+    if (length === 0) throw secureStreamError('ERR_BAD_FRAME', 'received a frame of length 0')
+    this.state = READ_BODY
+    this.bodyLength = length
+    return offset
+  }
+
+  /** Copy what this chunk has of a body that spans chunks; returns the new offset. */
+  private fillBody (chunk: Buffer, offset: number): number {
+    if (this.body === null) {
+      // Never more than 65535 bytes: the length is a uint16.
+      this.body = Buffer.allocUnsafe(this.bodyLength)
+      this.bodyFilled = 0
+    }
+    const count = Math.min(this.body.byteLength - this.bodyFilled, chunk.byteLength - offset)
+    chunk.copy(this.body, this.bodyFilled, offset, offset + count)
+    this.bodyFilled += count
+    return offset + count
+  }
+}

@@ -1,0 +1,78 @@
+import sodium from 'sodium-native'
+import { KEY_BYTES, TAG_BYTES } from '../constants.js'
+import { secureStreamError } from '../errors.js'
+import { Nonce } from './nonce.js'
+
+/** Nonce 2^64 - 1, reserved for REKEY: 4 zero bytes then eight 0xff (PROTOCOL.md 5). */
+const REKEY_NONCE = Buffer.from('00000000ffffffffffffffff', 'hex')
+const ZEROS = Buffer.alloc(KEY_BYTES)
+const EMPTY = Buffer.alloc(0)
+
+/**
+ * One direction of the transport: a ChaCha20-Poly1305 key and its frame
+ * counter (PROTOCOL.md 4-5). The counter is implicit, never sent, so a
+ * replayed, reordered or dropped frame fails to authenticate.
+ *
+ * We do not use noise-handshake's CipherState for this: it writes only the
+ * low 32 bits of the nonce and has no REKEY.
+ */
+export class TransportCipher {
+  private readonly key: Buffer
+  readonly nonce = new Nonce()
+
+  constructor (key: Uint8Array) {
+    if (key.byteLength !== KEY_BYTES) throw new RangeError(`a transport key is ${KEY_BYTES} bytes`)
+    // A private copy: the handshake library zeroes and reuses its buffers.
+    this.key = Buffer.from(key)
+  }
+
+  /**
+   * Encrypt `buf[start, start + length)` in place and write the 16-byte tag
+   * right after it, so the caller's frame buffer becomes the wire bytes.
+   */
+  sealInPlace (buf: Buffer, start: number, length: number): void {
+    this.prepare()
+    const plaintext = buf.subarray(start, start + length)
+    const ciphertext = buf.subarray(start, start + length + TAG_BYTES)
+    sodium.crypto_aead_chacha20poly1305_ietf_encrypt(ciphertext, plaintext, EMPTY, null, this.nonce.bytes, this.key)
+    this.nonce.increment()
+  }
+
+  /** Decrypt one frame body into a new buffer; a bad tag is ERR_DECRYPT_FAILED. */
+  open (ciphertext: Uint8Array): Buffer {
+    this.prepare()
+    const plaintext = Buffer.allocUnsafe(ciphertext.byteLength - TAG_BYTES)
+    try {
+      sodium.crypto_aead_chacha20poly1305_ietf_decrypt(plaintext, null, ciphertext, EMPTY, this.nonce.bytes, this.key)
+    } catch (err) {
+      throw secureStreamError('ERR_DECRYPT_FAILED', `frame ${this.nonce.value} failed authentication`, err)
+    }
+    this.nonce.increment()
+    return plaintext
+  }
+
+  /** The current key, for known-answer tests only. */
+  get keyForTesting (): Buffer {
+    return Buffer.from(this.key)
+  }
+
+  /** Overwrite the key; the cipher is unusable afterwards. */
+  wipe (): void {
+    sodium.sodium_memzero(this.key)
+  }
+
+  private prepare (): void {
+    if (this.nonce.exhausted) {
+      throw secureStreamError('ERR_NONCE_EXHAUSTED', 'this direction used its last nonce (2^64 - 2); open a new stream')
+    }
+    if (this.nonce.atRekey) this.rekey()
+  }
+
+  /** k = first 32 bytes of ENCRYPT(k, 2^64 - 1, empty, 32 zero bytes) (Noise spec 4.2, REKEY). */
+  private rekey (): void {
+    const out = Buffer.alloc(KEY_BYTES + TAG_BYTES)
+    sodium.crypto_aead_chacha20poly1305_ietf_encrypt(out, ZEROS, EMPTY, null, REKEY_NONCE, this.key)
+    out.copy(this.key, 0, 0, KEY_BYTES)
+    sodium.sodium_memzero(out)
+  }
+}
