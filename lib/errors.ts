@@ -30,6 +30,7 @@ export const IDENTITY_CODES = {
   ERR_KEY_FILE_PERMISSIONS: 'A private key file can be read by group or others; it is refused until `chmod 600` fixes it.',
   ERR_KEY_FILE_INVALID: 'A key file could not be parsed as a noise-chat key.',
   ERR_KEY_FILE_MISSING: 'A key file that must exist does not.',
+  ERR_KEY_FILE_EXISTS: 'A key file already exists where a new key was to be written; it is kept unless overwriting is asked for (keygen --force).',
   ERR_KEY_INVALID: 'A public key or fingerprint given as text is not 32 bytes of base64 or a SHA256: fingerprint.',
   ERR_HOST_KEY_CHANGED: 'The server presented a key different from the one recorded for it in known hosts; nothing overrides this.',
   ERR_HOST_KEY_UNKNOWN: 'The server is not in known hosts and the policy (strict) does not allow adding it.',

@@ -1,10 +1,16 @@
 import type { CliCommand } from './command.js'
 import { tapCommand } from './tap.js'
+import { keygenCommand } from './keygen.js'
+import { fingerprintCommand } from './fingerprint.js'
+import { forgetCommand } from './forget.js'
 
 /**
  * Every subcommand, in the order `--help` lists them. Each lives in its own
  * file in this folder, with its usage beside its code.
  */
 export const COMMANDS: CliCommand[] = [
-  tapCommand
+  tapCommand,
+  keygenCommand,
+  fingerprintCommand,
+  forgetCommand
 ]

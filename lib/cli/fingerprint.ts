@@ -1,0 +1,81 @@
+import { EXIT_OK } from '../constants.js'
+import { UsageError, identityError } from '../errors.js'
+import { errorCode, readSmallFile } from '../identity/files.js'
+import { checkPrivateKeyFileMode, isPrivateKeyFileText, parsePrivateKeyFile, parsePublicKeyFile } from '../identity/key-file.js'
+import { encodePublicKey, fingerprint, parsePublicKey } from '../identity/keypair.js'
+import { defaultPaths } from '../identity/paths.js'
+import { parseOptions } from './parse-options.js'
+import type { CliCommand, CliIO } from './command.js'
+
+const USAGE = `Usage: noise-chat fingerprint [FILE | KEY]
+
+Print the fingerprint and the public key of:
+  - a private key file (as written by keygen; refused if others can read it),
+  - a public key file (FILE.pub, or any file whose first line is KEY [COMMENT]),
+  - a public key given as base64 on the command line.
+Without an argument: your own key ($XDG_CONFIG_HOME/noise-chat/id_x25519).
+
+The fingerprint is SHA256: followed by the unpadded base64 of the SHA-256
+of the key's 32 bytes, as OpenSSH writes them; anyone can recompute it:
+  echo KEY | base64 -d | sha256sum
+Compare fingerprints over a channel you trust (in person, by phone) before
+trusting a key. Give the public key line to a server's operator for their
+authorized_keys.
+
+Output:
+  fingerprint: SHA256:...
+  public key:  <base64>
+  comment:     <the key's comment, when it has one>
+
+Examples:
+  noise-chat fingerprint
+  noise-chat fingerprint ./server.key
+  noise-chat fingerprint ~/.config/noise-chat/id_x25519.pub
+  noise-chat fingerprint 9w3lUq1Tbn0bCk6Vh3JYwXjK6vT7pZ0qL1uUq6z4bkE=
+`
+
+async function run (args: string[], io: CliIO): Promise<number> {
+  const { positionals } = parseOptions(args, {}, { names: ['FILE or KEY'], min: 0 })
+  const given = positionals[0]
+  const key = given === undefined ? await fromFile(defaultPaths(io.env).keyFile, true) : await fromArgument(given)
+  const lines = [
+    `fingerprint: ${fingerprint(key.publicKey)}`,
+    `public key:  ${encodePublicKey(key.publicKey)}`
+  ]
+  if (key.comment !== '') lines.push(`comment:     ${key.comment}`)
+  io.stdout.write(lines.join('\n') + '\n')
+  return EXIT_OK
+}
+
+interface Shown { publicKey: Buffer, comment: string }
+
+async function fromArgument (given: string): Promise<Shown> {
+  if (/^[A-Za-z0-9+/]{43}=$/.test(given.trim())) return { publicKey: parsePublicKey(given), comment: '' }
+  if (given.startsWith('SHA256:')) throw new UsageError(`'${given}' is already a fingerprint; give a key file or a base64 public key`)
+  return fromFile(given, false)
+}
+
+async function fromFile (path: string, ownKey: boolean): Promise<Shown> {
+  let file
+  try {
+    file = await readSmallFile(path)
+  } catch (err) {
+    if (errorCode(err) !== 'ENOENT') throw err
+    if (ownKey) throw identityError('ERR_KEY_FILE_MISSING', `you have no key yet (nothing at '${path}'); create one with: noise-chat keygen`, err)
+    throw new UsageError(`'${path}' is neither an existing file nor a public key (44 characters of base64)`)
+  }
+  if (isPrivateKeyFileText(file.text)) {
+    checkPrivateKeyFileMode(file.stat.mode, path)
+    const { keyPair, comment } = parsePrivateKeyFile(file.text, path)
+    return { publicKey: keyPair.publicKey, comment }
+  }
+  return parsePublicKeyFile(file.text, path)
+}
+
+/** `noise-chat fingerprint`: show a key's fingerprint. */
+export const fingerprintCommand: CliCommand = {
+  name: 'fingerprint',
+  summary: 'print the fingerprint and public key of a key file or key',
+  usage: USAGE,
+  run
+}
