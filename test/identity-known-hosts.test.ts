@@ -1,0 +1,270 @@
+import test from 'brittle'
+import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { encodePublicKey, fingerprint, generateKeyPair } from '../lib/identity/keypair.js'
+import {
+  addKnownHost, forgetKnownHost, formatKnownHostLine, matchKnownHost, parseKnownHosts, readKnownHosts
+} from '../lib/identity/known-hosts.js'
+import { hostKeyVerifier } from '../lib/identity/host-key-verifier.js'
+import type { HostKeyPolicy, HostKeyQuestion } from '../lib/identity/host-key-verifier.js'
+
+const INFO = { isInitiator: true, handshakeHash: Buffer.alloc(64) }
+
+function tempFile (t: { teardown: (fn: () => void) => void }, name = 'known_hosts'): string {
+  const dir = mkdtempSync(join(tmpdir(), 'noise-chat-known-hosts-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  return join(dir, 'cfg', name)
+}
+
+/** Run a verifier and return its verdict: true, or the thrown error's code and message. */
+async function verdict (verify: ReturnType<typeof hostKeyVerifier>, key: Buffer): Promise<true | { code: string, message: string }> {
+  try {
+    const ok = await verify(key, INFO)
+    return ok === true ? true : { code: 'NOT_TRUE', message: String(ok) }
+  } catch (err) {
+    return { code: (err as { code: string }).code, message: (err as Error).message }
+  }
+}
+
+const key = () => generateKeyPair().publicKey
+
+test('known hosts lines parse with comments, blank lines, IPv6 brackets and a free comment', (t) => {
+  const a = key()
+  const b = key()
+  const text = [
+    '# my servers',
+    '',
+    `chat.Example.org:7777 ${encodePublicKey(a)} work chat, added by hand`,
+    `  [::1]:9000 ${encodePublicKey(b)}  `,
+    ''
+  ].join('\n')
+  const entries = parseKnownHosts(text, '/f')
+  t.is(entries.length, 2)
+  t.is(entries[0]!.host, 'chat.example.org', 'host names are lower-cased')
+  t.is(entries[0]!.port, 7777)
+  t.is(entries[0]!.comment, 'work chat, added by hand')
+  t.is(entries[0]!.line, 3)
+  t.is(entries[1]!.host, '::1')
+  t.is(entries[1]!.port, 9000)
+  t.is(entries[1]!.line, 4)
+  t.is(formatKnownHostLine('::1', 9000, b), `[::1]:9000 ${encodePublicKey(b)}`)
+  t.alike(parseKnownHosts(formatKnownHostLine('::1', 9000, b, 'c d'), '/f')[0]!.publicKey, b, 'formatted lines parse back')
+})
+
+test('a bad known hosts line is an error naming the file and line', (t) => {
+  const good = `h:1 ${encodePublicKey(key())}`
+  const cases = [
+    ['h', /no port/],
+    ['h:1', /has no key/],
+    ['h:99999 ' + encodePublicKey(key()), /port '99999'/],
+    ['h:1 notakey', /not a public key/],
+    ['[::1 ' + encodePublicKey(key()), /without its \]/]
+  ] as const
+  for (const [line, pattern] of cases) {
+    try {
+      parseKnownHosts(`# c\n${good}\n${line}\n`, '/etc/kh')
+      t.fail(`accepted '${line}'`)
+    } catch (err) {
+      t.is((err as { code?: string }).code, 'ERR_TRUST_FILE_INVALID')
+      t.ok((err as Error).message.startsWith('/etc/kh:3: '), 'file:line first')
+      t.ok(pattern.test((err as Error).message), (err as Error).message)
+    }
+  }
+})
+
+test('matchKnownHost: known, unknown, changed, per host and port', (t) => {
+  const a = key()
+  const b = key()
+  const entries = parseKnownHosts(`h:1 ${encodePublicKey(a)}\nh:2 ${encodePublicKey(b)}\n`, '/f')
+  t.is(matchKnownHost(entries, 'H', 1, a).status, 'known')
+  t.is(matchKnownHost(entries, 'h', 3, a).status, 'unknown', 'another port is another server')
+  t.is(matchKnownHost(entries, 'other', 1, a).status, 'unknown')
+  const changed = matchKnownHost(entries, 'h', 1, b)
+  t.is(changed.status, 'changed')
+  if (changed.status === 'changed') t.is(changed.entries[0]!.line, 1)
+})
+
+test('accept-new records an unknown host on first use and accepts it afterwards', async (t) => {
+  const file = tempFile(t)
+  const server = key()
+  const recorded: string[] = []
+  const verify = hostKeyVerifier({ host: '127.0.0.1', port: 7000, policy: { mode: 'accept-new' }, knownHostsFile: file, onRecord: (r) => recorded.push(r.address + ' ' + r.fingerprint) })
+  t.is(await verdict(verify, server), true, 'first use accepted')
+  t.alike(recorded, [`127.0.0.1:7000 ${fingerprint(server)}`], 'told what was recorded')
+  const entries = await readKnownHosts(file)
+  t.is(entries.length, 1)
+  t.ok(entries[0]!.publicKey.equals(server))
+  if (process.platform !== 'win32') t.is(statSync(file).mode & 0o777, 0o600, 'known_hosts created 0600')
+  t.is(await verdict(verify, server), true, 'second use accepted')
+  t.is((await readKnownHosts(file)).length, 1, 'not recorded twice')
+  const strict = hostKeyVerifier({ host: '127.0.0.1', port: 7000, policy: { mode: 'strict' }, knownHostsFile: file })
+  t.is(await verdict(strict, server), true, 'strict accepts a host recorded earlier')
+})
+
+test('strict refuses an unknown host, says which flags to use and records nothing', async (t) => {
+  const file = tempFile(t)
+  const server = key()
+  const result = await verdict(hostKeyVerifier({ host: 'h', port: 1, policy: { mode: 'strict' }, knownHostsFile: file }), server)
+  t.not(result, true)
+  if (result === true) return
+  t.is(result.code, 'ERR_HOST_KEY_UNKNOWN')
+  t.ok(result.message.includes('--accept-new'))
+  t.ok(result.message.includes(`--server-key ${fingerprint(server)}`))
+  t.alike(await readKnownHosts(file), [])
+})
+
+test('a changed key fails under strict, accept-new and ask (even a yes) with both fingerprints, file:line and the forget command', async (t) => {
+  const file = tempFile(t)
+  const old = key()
+  const presented = key()
+  await addKnownHost(file, 'other', 5, key())
+  await addKnownHost(file, 'chat.example.org', 7777, old)
+  const asked: HostKeyQuestion[] = []
+  const policies: HostKeyPolicy[] = [
+    { mode: 'strict' },
+    { mode: 'accept-new' },
+    { mode: 'ask', ask: (q) => { asked.push(q); return true } }
+  ]
+  for (const policy of policies) {
+    const result = await verdict(hostKeyVerifier({ host: 'chat.example.org', port: 7777, policy, knownHostsFile: file }), presented)
+    t.not(result, true, policy.mode)
+    if (result === true) continue
+    t.is(result.code, 'ERR_HOST_KEY_CHANGED', policy.mode)
+    t.ok(result.message.includes('HAS CHANGED'))
+    t.ok(result.message.includes(fingerprint(old)), 'recorded fingerprint')
+    t.ok(result.message.includes(fingerprint(presented)), 'presented fingerprint')
+    t.ok(result.message.includes(`${file}:2`), 'file and line of the old entry')
+    t.ok(result.message.includes(`noise-chat forget 'chat.example.org:7777' --known-hosts '${file}'`), 'the command that removes it')
+  }
+  t.is(asked.length, 0, 'ask is never consulted about a changed key')
+  const entries = await readKnownHosts(file)
+  t.is(entries.length, 2, 'nothing recorded')
+  t.ok(entries[1]!.publicKey.equals(old), 'the old entry is untouched')
+})
+
+test('after forget, accept-new records the new key', async (t) => {
+  const file = tempFile(t)
+  const old = key()
+  const fresh = key()
+  await addKnownHost(file, 'h', 1, old)
+  await addKnownHost(file, 'h', 2, old)
+  const verify = hostKeyVerifier({ host: 'h', port: 1, policy: { mode: 'accept-new' }, knownHostsFile: file })
+  t.is((await verdict(verify, fresh) as { code: string }).code, 'ERR_HOST_KEY_CHANGED')
+  const removed = await forgetKnownHost(file, 'h', 1)
+  t.is(removed.length, 1)
+  t.is(removed[0]!.line, 1)
+  t.is(await verdict(verify, fresh), true)
+  const entries = await readKnownHosts(file)
+  t.is(entries.length, 2)
+  t.ok(entries.find((e) => e.port === 1)!.publicKey.equals(fresh), 'the new key is recorded')
+  t.ok(entries.find((e) => e.port === 2)!.publicKey.equals(old), 'the other port is kept')
+})
+
+test('forget keeps comments and other lines, keeps the mode, and without a port removes every port', async (t) => {
+  const file = tempFile(t)
+  const a = encodePublicKey(key())
+  await addKnownHost(file, 'keep.me', 1, key())
+  const text = `# header comment\nh:1 ${a}\nkeep.me:1 ${a}\n[::1]:3 ${a}\nH:2 ${a} second\nnot a valid line at all\n`
+  writeFileSync(file, text)
+  chmodSync(file, 0o640)
+  const removed = await forgetKnownHost(file, 'h')
+  t.alike(removed.map((r) => r.line), [2, 5])
+  t.is(readFileSync(file, 'utf8'), `# header comment\nkeep.me:1 ${a}\n[::1]:3 ${a}\nnot a valid line at all\n`)
+  if (process.platform !== 'win32') t.is(statSync(file).mode & 0o777, 0o640, 'mode kept')
+  t.alike((await forgetKnownHost(file, '::1', 3)).map((r) => r.line), [3], 'IPv6 by address')
+  t.alike(await forgetKnownHost(file, 'absent'), [], 'nothing to remove')
+  t.alike(await forgetKnownHost(file + '.missing', 'h'), [], 'a missing file holds nothing')
+})
+
+test('pinned by key or by fingerprint accepts only that key, without known hosts', async (t) => {
+  const file = tempFile(t)
+  const server = key()
+  const other = key()
+  for (const pin of [encodePublicKey(server), fingerprint(server), server]) {
+    const verify = hostKeyVerifier({ host: 'h', port: 1, policy: { mode: 'pinned', pin }, knownHostsFile: file })
+    t.is(await verdict(verify, server), true)
+    const miss = await verdict(verify, other)
+    t.not(miss, true)
+    if (miss === true) continue
+    t.is(miss.code, 'ERR_HOST_KEY_MISMATCH')
+    t.ok(miss.message.includes(`expected:  ${fingerprint(server)}`), 'shows the expected fingerprint')
+    t.ok(miss.message.includes(`presented: ${fingerprint(other)}`), 'shows the presented fingerprint')
+  }
+  t.alike(await readKnownHosts(file), [], 'a pin records nothing')
+})
+
+test('an explicit pin of the new key is the one thing that gets past a changed key', async (t) => {
+  const file = tempFile(t)
+  const fresh = key()
+  await addKnownHost(file, 'h', 1, key())
+  const verify = hostKeyVerifier({ host: 'h', port: 1, policy: { mode: 'pinned', pin: fingerprint(fresh) }, knownHostsFile: file })
+  t.is(await verdict(verify, fresh), true)
+})
+
+test('a bad pin is refused before any connection', (t) => {
+  for (const pin of ['SHA256:short', 'nonsense', Buffer.alloc(31)]) {
+    try {
+      hostKeyVerifier({ host: 'h', port: 1, policy: { mode: 'pinned', pin }, knownHostsFile: '/nowhere' })
+      t.fail('accepted a bad pin')
+    } catch (err) {
+      t.is((err as { code?: string }).code, 'ERR_KEY_INVALID')
+    }
+  }
+})
+
+test('ask: yes records the key, no refuses it and records nothing; the question has host, fingerprint and key', async (t) => {
+  const file = tempFile(t)
+  const server = key()
+  const questions: HostKeyQuestion[] = []
+  const no = hostKeyVerifier({ host: '[::1]', port: 9, knownHostsFile: file, policy: { mode: 'ask', ask: async (q) => { questions.push(q); return false } } })
+  const declined = await verdict(no, server)
+  t.is((declined as { code: string }).code, 'ERR_HOST_KEY_DECLINED')
+  t.alike(await readKnownHosts(file), [], 'nothing recorded after no')
+  t.is(questions[0]!.address, '[::1]:9')
+  t.is(questions[0]!.host, '::1')
+  t.is(questions[0]!.fingerprint, fingerprint(server))
+  t.ok(questions[0]!.publicKey.equals(server))
+  t.is(questions[0]!.knownHostsFile, file)
+
+  const truthy = hostKeyVerifier({ host: '::1', port: 9, knownHostsFile: file, policy: { mode: 'ask', ask: () => 'yes' as unknown as boolean } })
+  t.is((await verdict(truthy, server) as { code: string }).code, 'ERR_HOST_KEY_DECLINED', 'only true counts as yes')
+
+  const yes = hostKeyVerifier({ host: '::1', port: 9, knownHostsFile: file, policy: { mode: 'ask', ask: async () => true } })
+  t.is(await verdict(yes, server), true)
+  t.is(readFileSync(file, 'utf8').split('\n')[0]!.split(' ')[0], '[::1]:9', 'recorded with brackets')
+  let askedAgain = false
+  const again = hostKeyVerifier({ host: '::1', port: 9, knownHostsFile: file, policy: { mode: 'ask', ask: () => { askedAgain = true; return false } } })
+  t.is(await verdict(again, server), true)
+  t.absent(askedAgain, 'a recorded host is not asked about again')
+})
+
+test('concurrent first uses append whole lines and lose none', async (t) => {
+  const file = tempFile(t)
+  const keys = Array.from({ length: 40 }, key)
+  await Promise.all(keys.map((k, i) => addKnownHost(file, `host${i}`, 1000 + i, k)))
+  const entries = await readKnownHosts(file)
+  t.is(entries.length, keys.length, 'every line is there and parses')
+  for (let i = 0; i < keys.length; i++) t.ok(entries.find((e) => e.host === `host${i}`)!.publicKey.equals(keys[i]!))
+})
+
+test('a hand-edited file without a final newline gets a whole new line', async (t) => {
+  const file = tempFile(t)
+  const a = key()
+  const b = key()
+  await addKnownHost(file, 'a', 1, a)
+  writeFileSync(file, readFileSync(file, 'utf8').trimEnd())
+  await addKnownHost(file, 'b', 2, b)
+  const entries = await readKnownHosts(file)
+  t.is(entries.length, 2)
+  t.ok(entries[1]!.publicKey.equals(b))
+})
+
+test('an invalid known hosts file makes verification fail with file:line instead of trusting', async (t) => {
+  const file = tempFile(t)
+  await addKnownHost(file, 'h', 1, key())
+  writeFileSync(file, 'garbage line\n', { flag: 'a' })
+  const result = await verdict(hostKeyVerifier({ host: 'new', port: 1, policy: { mode: 'accept-new' }, knownHostsFile: file }), key())
+  t.is((result as { code: string }).code, 'ERR_TRUST_FILE_INVALID')
+  t.ok((result as { message: string }).message.includes(`${file}:2`))
+})
