@@ -407,6 +407,7 @@ export class SecureStream extends Duplex {
     if (this.rawGone) return void this.rawStream.destroy()
     if (this.canSendAbort()) {
       try {
+        this.markNotAKeyRefusal()
         this.sendFrame(FRAME_ABORT, abortReasonBytes(this.abortReason ?? abortReasonOf(err)))
         this.abortSent = true
         return this.lingerThenClose()
@@ -415,6 +416,19 @@ export class SecureStream extends Duplex {
       }
     }
     this.rawStream.destroy()
+  }
+
+  /**
+   * An initiator reads an ABORT that is the responder's very first frame as
+   * "my key was refused" (PROTOCOL.md 3 leaves no other signal). So when a
+   * responder aborts for any other reason before it has sent anything, it
+   * first sends an empty DATA frame (legal, delivers nothing): then only a
+   * real key refusal is ever a first-frame ABORT.
+   */
+  private markNotAKeyRefusal (): void {
+    if (this.isInitiator || this.abortReason !== null) return
+    if (this.sender!.nonce.value !== 0n) return
+    this.sendFrame(FRAME_DATA, EMPTY)
   }
 
   private canSendAbort (): boolean {
