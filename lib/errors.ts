@@ -40,6 +40,13 @@ export const IDENTITY_CODES = {
   ERR_TRUST_FILE_INVALID: 'A known hosts or authorized keys file has a line that cannot be parsed; the error names the file and line.'
 } as const
 
+/** Codes of the tools (lib/tools): pipe, listen, tunnel, tap and demo. */
+export const TOOL_CODES = {
+  ERR_CONNECT_TIMEOUT: 'Connecting to the target (or to the tunnel server) took longer than the connect timeout.',
+  ERR_PREMATURE_CLOSE: "A local stream (stdin, stdout, or a tunnel's plaintext connection) closed before its end.",
+  ERR_DEMO_CLAIM_FAILED: 'A claim the demo checks did not hold; the message says which.'
+} as const
+
 /** Codes of the command line (lib/cli). */
 export const CLI_CODES = {
   ERR_USAGE: 'The command line was wrong: an unknown command or option, a missing or malformed value; the message quotes it and says how to fix it.'
@@ -48,6 +55,7 @@ export const CLI_CODES = {
 export type SecureStreamErrorCode = keyof typeof SECURE_STREAM_CODES
 export type IdentityErrorCode = keyof typeof IDENTITY_CODES
 export type CliErrorCode = keyof typeof CLI_CODES
+export type ToolErrorCode = keyof typeof TOOL_CODES
 
 export interface NoiseChatErrorOptions {
   cause?: unknown
@@ -73,6 +81,9 @@ export class SecureStreamError extends NoiseChatError<SecureStreamErrorCode> {}
 /** Failures of key files, known hosts and authorized keys. */
 export class IdentityError extends NoiseChatError<IdentityErrorCode> {}
 
+/** Failures of the pipe, tunnel, tap and demo that are not the secure stream's own. */
+export class ToolError extends NoiseChatError<ToolErrorCode> {}
+
 /** A wrong command line; the CLI prints the message and exits with EXIT_USAGE. */
 export class UsageError extends NoiseChatError<CliErrorCode> {
   constructor (message: string) {
@@ -88,6 +99,11 @@ export function secureStreamError (code: SecureStreamErrorCode, message?: string
 /** Make an identity error. */
 export function identityError (code: IdentityErrorCode, message: string, cause?: unknown): IdentityError {
   return new IdentityError(code, message, { cause })
+}
+
+/** Make a tool error; the message defaults to the code's description. */
+export function toolError (code: ToolErrorCode, message?: string, cause?: unknown): ToolError {
+  return new ToolError(code, message ?? TOOL_CODES[code], { cause })
 }
 
 /** True when `err` is a noise-chat error, with the given code if one is named. */

@@ -1,5 +1,7 @@
 import type { CliCommand } from './command.js'
 import { tapCommand } from './tap.js'
+import { pipeCommand } from './pipe.js'
+import { listenCommand } from './listen.js'
 import { keygenCommand } from './keygen.js'
 import { fingerprintCommand } from './fingerprint.js'
 import { forgetCommand } from './forget.js'
@@ -10,6 +12,8 @@ import { forgetCommand } from './forget.js'
  */
 export const COMMANDS: CliCommand[] = [
   tapCommand,
+  pipeCommand,
+  listenCommand,
   keygenCommand,
   fingerprintCommand,
   forgetCommand

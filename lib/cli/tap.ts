@@ -1,6 +1,6 @@
 import { once } from 'node:events'
 import { Tap } from '../tools/tap.js'
-import { EXIT_OK } from '../constants.js'
+import { EXIT_OK, PLAINTEXT_LISTEN_HOST } from '../constants.js'
 import { UsageError } from '../errors.js'
 import { formatHostPort, parseListen, parseTarget } from './address.js'
 import { parseOptions } from './parse-options.js'
@@ -30,9 +30,6 @@ Examples:
   noise-chat tap --listen 127.0.0.1:7001 --to 127.0.0.1:7000 --out tap.log --quiet
 `
 
-/** Listen address used when --listen gives only a port: an eavesdropping tool should not face the network by default. */
-const TAP_DEFAULT_HOST = '127.0.0.1'
-
 async function run (args: string[], io: CliIO): Promise<number> {
   const { values } = parseOptions(args, {
     listen: { type: 'string' },
@@ -42,7 +39,7 @@ async function run (args: string[], io: CliIO): Promise<number> {
   }, { names: [], min: 0 })
   if (values.listen === undefined) throw new UsageError('--listen [HOST:]PORT is required')
   if (values.to === undefined) throw new UsageError('--to HOST:PORT is required')
-  const listen = parseListen(values.listen, TAP_DEFAULT_HOST, '--listen')
+  const listen = parseListen(values.listen, PLAINTEXT_LISTEN_HOST, '--listen')
   const to = parseTarget(values.to, '--to')
 
   const quiet = values.quiet === true

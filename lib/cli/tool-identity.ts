@@ -1,0 +1,158 @@
+import { join, resolve } from 'node:path'
+import { DEFAULT_SERVER_KEY_FILE } from '../constants.js'
+import { AuthorizedKeys } from '../identity/authorized-keys.js'
+import { askOnTerminal } from '../identity/host-key-prompt.js'
+import { createdKeyMessage, loadOrCreateKeyPair } from '../identity/key-file.js'
+import { encodePublicKey, fingerprint, samePublicKey, type KeyPair } from '../identity/keypair.js'
+import { defaultPaths } from '../identity/paths.js'
+import { verifierFromTrustOptions } from '../identity/trust-policy.js'
+import { acceptAnyKey, type VerifyRemoteKey } from '../secure/options.js'
+import type { CliIO } from './command.js'
+import type { HostPort } from './address.js'
+
+/*
+ * Keys and trust for the tool commands, from their flags. The connecting
+ * commands (pipe, tunnel client) take the chat client's flags, the
+ * listening ones (listen, tunnel server) the chat server's, and the two
+ * roles default to different key files (id_x25519 and server_x25519), so
+ * a client's key is never, by accident, also the server's.
+ */
+
+/** Option table of the connecting commands' key and trust flags, for parseOptions. */
+export const INITIATOR_KEY_OPTIONS = {
+  key: { type: 'string' },
+  'server-key': { type: 'string' },
+  'accept-new': { type: 'boolean' },
+  strict: { type: 'boolean' },
+  'known-hosts': { type: 'string' }
+} as const
+
+/** Option table of the listening commands' key and trust flags, for parseOptions. */
+export const RESPONDER_KEY_OPTIONS = {
+  key: { type: 'string' },
+  'authorized-keys': { type: 'string' }
+} as const
+
+/** Usage lines for INITIATOR_KEY_OPTIONS. */
+export const INITIATOR_KEY_USAGE = `  --key FILE             your private key (default: $XDG_CONFIG_HOME/noise-chat/id_x25519,
+                         created on first use)
+  --server-key KEY|FINGERPRINT
+                         accept only this server key (base64, or SHA256:...)
+  --accept-new           record an unknown server's key in known hosts on first use
+  --strict               refuse a server that is not in known hosts
+  --known-hosts FILE     known hosts file (default: $XDG_CONFIG_HOME/noise-chat/known_hosts)`
+
+/** Usage lines for RESPONDER_KEY_OPTIONS. */
+export const RESPONDER_KEY_USAGE = `  --key FILE             this end's private key (default: $XDG_CONFIG_HOME/noise-chat/server_x25519,
+                         created on first use)
+  --authorized-keys FILE accept only the client keys listed in FILE (KEY NAME lines;
+                         re-read on SIGHUP); without it any client key is accepted`
+
+/** Load (or create, saying so on stderr) the key of a connecting command. */
+export function loadInitiatorKey (keyFile: string | undefined, io: CliIO): Promise<KeyPair> {
+  const path = keyFile === undefined ? defaultPaths(io.env).keyFile : resolve(keyFile)
+  return loadOrCreateKeyPair(path, { onCreate: (created) => io.stderr.write(createdKeyMessage(created) + '\n') })
+}
+
+/** Load (or create, saying so on stderr) the key of a listening command. */
+export function loadResponderKey (keyFile: string | undefined, io: CliIO): Promise<KeyPair> {
+  const path = keyFile === undefined ? join(defaultPaths(io.env).dir, DEFAULT_SERVER_KEY_FILE) : resolve(keyFile)
+  return loadOrCreateKeyPair(path, { onCreate: (created) => io.stderr.write(createdKeyMessage(created) + '\n') })
+}
+
+/** The flags of INITIATOR_KEY_OPTIONS as parsed. */
+export interface InitiatorTrustFlags {
+  'server-key'?: string | undefined
+  'accept-new'?: boolean | undefined
+  strict?: boolean | undefined
+  'known-hosts'?: string | undefined
+}
+
+/**
+ * The connecting side's verify function: pin, known hosts with accept-new
+ * or strict, or (with `interactive` and a terminal) a question on stderr
+ * answered on stdin, as ssh asks. It also refuses a server presenting our
+ * own key: two roles, two keys.
+ */
+export function initiatorVerifier (target: HostPort, flags: InitiatorTrustFlags, ownKey: KeyPair, io: CliIO, interactive: boolean): VerifyRemoteKey {
+  const isTTY = interactive && io.stdin.isTTY === true && io.stderr.isTTY === true
+  const verify = verifierFromTrustOptions({
+    host: target.host,
+    port: target.port,
+    env: io.env,
+    onRecord: (r) => io.stderr.write(`Recorded the key of ${r.address} (${r.fingerprint}) in ${r.knownHostsFile}\n`)
+  }, {
+    serverKey: flags['server-key'],
+    acceptNew: flags['accept-new'],
+    strict: flags.strict,
+    knownHostsFile: flags['known-hosts'] === undefined ? undefined : resolve(flags['known-hosts']),
+    isTTY,
+    ask: askOnTerminal({ input: io.stdin, output: io.stderr })
+  })
+  return (remoteKey, info) => {
+    if (samePublicKey(remoteKey, ownKey.publicKey)) {
+      throw new Error(`the server presented our own key (${fingerprint(remoteKey)}); a server and its clients must have different keys`)
+    }
+    return verify(remoteKey, info)
+  }
+}
+
+/** The listening side's trust: authorized keys, or anyone. */
+export interface ResponderTrust {
+  verify: VerifyRemoteKey
+  /** Set when --authorized-keys was given; reload() it on SIGHUP. */
+  authorizedKeys: AuthorizedKeys | undefined
+}
+
+/**
+ * The listening side's verify function: the keys in --authorized-keys, or
+ * any key without it. It refuses a client presenting the listener's own
+ * key either way: whoever holds that key is the server, not a client.
+ */
+export async function responderTrust (file: string | undefined, ownKey: KeyPair): Promise<ResponderTrust> {
+  const authorizedKeys = file === undefined ? undefined : await AuthorizedKeys.load(resolve(file))
+  const base = authorizedKeys?.verifier() ?? acceptAnyKey
+  const verify: VerifyRemoteKey = (remoteKey, info) => {
+    if (samePublicKey(remoteKey, ownKey.publicKey)) {
+      throw new Error("the client presented this server's own key; a client must have a key of its own")
+    }
+    return base(remoteKey, info)
+  }
+  return { verify, authorizedKeys }
+}
+
+/**
+ * Lines a listening command prints at start: where, its key, who may
+ * connect, and the command that connects with the key pinned
+ * (`connectWith` gets the target and the key and returns it).
+ */
+export function responderBanner (what: string, address: HostPort, keyPair: KeyPair, trust: ResponderTrust, connectWith: (target: string, key: string) => string): string {
+  const shownHost = address.host === '0.0.0.0' || address.host === '::' ? 'HOST' : address.host
+  const target = shownHost.includes(':') ? `[${shownHost}]:${address.port}` : `${shownHost}:${address.port}`
+  const key = encodePublicKey(keyPair.publicKey)
+  const who = trust.authorizedKeys === undefined
+    ? 'any client key is accepted (give --authorized-keys FILE to allow only listed keys)'
+    : `client keys accepted: the ${trust.authorizedKeys.size} in ${trust.authorizedKeys.file}`
+  return [
+    `${what} on ${target}`,
+    `key: ${key} (${fingerprint(keyPair.publicKey)})`,
+    who,
+    `connect with: ${connectWith(target, key)}`,
+    ''
+  ].join('\n')
+}
+
+/**
+ * Re-read authorized keys on SIGHUP, as sshd does, saying on stderr what
+ * changed (or why the old set was kept). Returns the function that stops
+ * listening for it.
+ */
+export function reloadOnHangup (keys: AuthorizedKeys, io: CliIO, who: string): () => void {
+  const onHup = (): void => {
+    keys.reload().then((change) => {
+      io.stderr.write(`${who}: reloaded ${keys.file}: ${change.added.length} added, ${change.removed.length} removed\n`)
+    }, (err: Error) => io.stderr.write(`${who}: kept the previous authorized keys: ${err.message}\n`))
+  }
+  process.on('SIGHUP', onHup)
+  return () => process.removeListener('SIGHUP', onHup)
+}

@@ -1,0 +1,95 @@
+import { once } from 'node:events'
+import type { Readable, Writable } from 'node:stream'
+import type { SecureStream } from '../secure/secure-stream.js'
+import { forward } from './relay.js'
+import { pipeStreams, type PipeTotals } from './pipe.js'
+import type { SecureAcceptor } from './secure-acceptor.js'
+
+/**
+ * `nc -l` with a secure stream: wait for the first connection whose
+ * handshake succeeds (failed or refused ones are reported through the
+ * acceptor's 'failure' event and do not count), stop accepting, and pipe
+ * `input` and `output` through it until both ENDs. Resolves or rejects as
+ * pipeStreams does.
+ */
+export async function serveOnePipe (acceptor: SecureAcceptor, input: Readable, output: Writable, signal?: AbortSignal): Promise<PipeTotals> {
+  const [secure] = await once(acceptor, 'stream', signal === undefined ? {} : { signal }) as [SecureStream]
+  acceptor.stopAccepting()
+  return pipeStreams(secure, input, output)
+}
+
+/**
+ * `ncat -l --keep-open` with secure streams: every connection that passes
+ * the handshake is served at once. What arrives from each goes to
+ * `output`; what arrives on `input` goes to every connection open at that
+ * moment; when `input` ends, each connection (present and future) gets
+ * END. Runs until `signal` aborts; `onClosed` hears how each connection
+ * ended (null for a clean end after both ENDs).
+ */
+export async function serveKeepOpen (
+  acceptor: SecureAcceptor,
+  input: Readable,
+  output: Writable,
+  signal: AbortSignal,
+  onClosed: (secure: SecureStream, err: Error | null) => void
+): Promise<void> {
+  const open = new Set<SecureStream>()
+  let inputEnded = false
+  let waiting = 0
+
+  const onInput = (chunk: Buffer): void => {
+    for (const secure of open) {
+      if (!secure.write(chunk)) {
+        waiting++
+        input.pause()
+        secure.once('drain', resumeOne)
+        secure.once('close', resumeOne)
+      }
+    }
+  }
+  function resumeOne (this: SecureStream): void {
+    this.removeListener('drain', resumeOne)
+    this.removeListener('close', resumeOne)
+    if (--waiting === 0 && !inputEnded) input.resume()
+  }
+  input.on('data', onInput)
+  input.once('end', () => {
+    inputEnded = true
+    for (const secure of open) secure.end()
+  })
+  input.on('error', noop)
+
+  const onStream = (secure: SecureStream): void => {
+    open.add(secure)
+    secure.on('error', noop)
+    if (inputEnded) secure.end()
+    forward(secure, output, { end: false }).then(() => waitClosed(secure), (err: Error) => {
+      if (!secure.destroyed) secure.destroy(err)
+      return err
+    }).then((err) => {
+      open.delete(secure)
+      onClosed(secure, err ?? null)
+    }, noop)
+  }
+  acceptor.on('stream', onStream)
+  try {
+    if (!signal.aborted) await once(signal, 'abort')
+  } finally {
+    acceptor.removeListener('stream', onStream)
+    input.removeListener('data', onInput)
+    input.pause()
+    acceptor.stopAccepting()
+    for (const secure of open) secure.destroy()
+  }
+}
+
+/** After the peer's END: wait for our own END to go out and the stream to close; its error if it failed instead. */
+async function waitClosed (secure: SecureStream): Promise<Error | undefined> {
+  if (secure.destroyed) return undefined
+  return new Promise((resolve) => {
+    secure.once('error', (err: Error) => resolve(err))
+    secure.once('close', () => resolve(undefined))
+  })
+}
+
+function noop (): void {}
