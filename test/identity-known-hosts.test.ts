@@ -1,4 +1,6 @@
 import test from 'brittle'
+import { spawn } from 'node:child_process'
+import { once } from 'node:events'
 import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -267,4 +269,21 @@ test('an invalid known hosts file makes verification fail with file:line instead
   const result = await verdict(hostKeyVerifier({ host: 'new', port: 1, policy: { mode: 'accept-new' }, knownHostsFile: file }), key())
   t.is((result as { code: string }).code, 'ERR_TRUST_FILE_INVALID')
   t.ok((result as { message: string }).message.includes(`${file}:2`))
+})
+
+test('several processes recording hosts at once lose no line', async (t) => {
+  const file = tempFile(t)
+  const moduleUrl = new URL('../lib/identity/known-hosts.js', import.meta.url).href
+  const script = `
+    const { addKnownHost } = await import(${JSON.stringify(moduleUrl)})
+    const { randomBytes } = await import('node:crypto')
+    const [file, id] = process.argv.slice(1)
+    await Promise.all(Array.from({ length: 25 }, (_, i) => addKnownHost(file, 'p' + id + '-' + i, 1000 + i, randomBytes(32))))
+  `
+  const children = Array.from({ length: 4 }, (_, id) => spawn(process.execPath, ['--input-type=module', '-e', script, file, String(id)], { stdio: 'inherit' }))
+  const codes = await Promise.all(children.map((c) => once(c, 'exit').then(([code]) => code)))
+  t.alike(codes, [0, 0, 0, 0])
+  const entries = await readKnownHosts(file)
+  t.is(entries.length, 100, 'every line of every process is there, whole')
+  t.is(new Set(entries.map((e) => e.host)).size, 100)
 })
