@@ -257,3 +257,6 @@ export const SECURE_LISTEN_HOST = '0.0.0.0'
 
 /** Listen host of the plaintext ends (tunnel client, tap) given only a port: plaintext must not leave the machine unless asked. */
 export const PLAINTEXT_LISTEN_HOST = '127.0.0.1'
+
+/** A joining member is told the nicks present up to this many members; past it only their number (one line, not a screenful). */
+export const NAMES_ON_JOIN_MAX = 50

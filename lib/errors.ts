@@ -40,6 +40,28 @@ export const IDENTITY_CODES = {
   ERR_TRUST_FILE_INVALID: 'A known hosts or authorized keys file has a line that cannot be parsed; the error names the file and line.'
 } as const
 
+/** Codes of the chat (lib/chat): what a member is told, in `! message (CODE)` lines or in the reason of a disconnection. */
+export const CHAT_CODES = {
+  ERR_LINE_TOO_LONG: 'A line longer than MAX_LINE_BYTES (1024 bytes of UTF-8) was refused; nothing of it was delivered.',
+  ERR_NICK_INVALID: 'A nick must be 1 to 16 of the characters A-Z a-z 0-9 _ . - and must not be a GuestN name.',
+  ERR_NICK_IN_USE: 'Another member online holds the nick; the member keeps (or is given) another one.',
+  ERR_NICK_BOUND: 'The nick is bound to the key that first used it on this server; another key cannot take it.',
+  ERR_NICK_RESERVED: "The nick is reserved for another key by the server's authorized keys file.",
+  ERR_RATE_LIMITED: 'The member sent lines faster than the rate limit; the extra lines were dropped.',
+  ERR_FLOODING: 'The member went on sending past the rate limit and was disconnected.',
+  ERR_SLOW_READER: "The member's connection could not keep up (its unsent output passed the bound) and was disconnected.",
+  ERR_UNKNOWN_COMMAND: 'A line started with / but names no command; /help lists them.',
+  ERR_COMMAND_USAGE: "A command's arguments were missing or malformed; the message shows its usage.",
+  ERR_NOT_OPERATOR: 'The command is for operators (keys in the --admins file).',
+  ERR_NO_SUCH_NICK: 'No member online has that nick.',
+  ERR_MUTED: 'An operator muted the member; its messages are not delivered.',
+  ERR_BANNED: "The member's key is banned from the server.",
+  ERR_KICKED: 'An operator removed the member from the room.',
+  ERR_SERVER_FULL: 'The server already has its maximum number of members.',
+  ERR_SERVER_SHUTDOWN: 'The server is shutting down.',
+  ERR_STATE_FILE_INVALID: 'A file in the server state directory (nicks or bans) could not be parsed; the error names it.'
+} as const
+
 /** Codes of the tools (lib/tools): pipe, listen, tunnel, tap and demo. */
 export const TOOL_CODES = {
   ERR_CONNECT_TIMEOUT: 'Connecting to the target (or to the tunnel server) took longer than the connect timeout.',
@@ -55,6 +77,7 @@ export const CLI_CODES = {
 export type SecureStreamErrorCode = keyof typeof SECURE_STREAM_CODES
 export type IdentityErrorCode = keyof typeof IDENTITY_CODES
 export type CliErrorCode = keyof typeof CLI_CODES
+export type ChatErrorCode = keyof typeof CHAT_CODES
 export type ToolErrorCode = keyof typeof TOOL_CODES
 
 export interface NoiseChatErrorOptions {
@@ -81,6 +104,9 @@ export class SecureStreamError extends NoiseChatError<SecureStreamErrorCode> {}
 /** Failures of key files, known hosts and authorized keys. */
 export class IdentityError extends NoiseChatError<IdentityErrorCode> {}
 
+/** Failures of the chat: refused lines, nicks and commands, and why a member was disconnected. */
+export class ChatError extends NoiseChatError<ChatErrorCode> {}
+
 /** Failures of the pipe, tunnel, tap and demo that are not the secure stream's own. */
 export class ToolError extends NoiseChatError<ToolErrorCode> {}
 
@@ -99,6 +125,11 @@ export function secureStreamError (code: SecureStreamErrorCode, message?: string
 /** Make an identity error. */
 export function identityError (code: IdentityErrorCode, message: string, cause?: unknown): IdentityError {
   return new IdentityError(code, message, { cause })
+}
+
+/** Make a chat error; the message defaults to the code's description. */
+export function chatError (code: ChatErrorCode, message?: string, cause?: unknown): ChatError {
+  return new ChatError(code, message ?? CHAT_CODES[code], { cause })
 }
 
 /** Make a tool error; the message defaults to the code's description. */

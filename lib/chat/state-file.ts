@@ -1,0 +1,89 @@
+import { mkdir, readFile, rename, writeFile, unlink } from 'node:fs/promises'
+import { dirname } from 'node:path'
+import { MAX_TRUST_FILE_BYTES } from '../constants.js'
+import { chatError } from '../errors.js'
+
+/** Mode of the state files: they name who talks on the server, nobody else's business. */
+const STATE_FILE_MODE = 0o600
+const STATE_DIR_MODE = 0o700
+
+/**
+ * One JSON file in the server's state directory, written atomically: the
+ * new content goes to a temporary file beside it, which is then renamed
+ * over the old one, so a crash leaves either the old file or the new one,
+ * never half of one. Saves are serialised and coalesced: while one write
+ * runs, further saves only remember the latest data, written next.
+ */
+export class JsonStateFile {
+  readonly path: string
+  private pending: unknown = undefined
+  private hasPending = false
+  private writing: Promise<void> | undefined
+  private lastError: unknown
+  private readonly onError: ((err: unknown) => void) | undefined
+
+  /** `onError` hears about each failed write as it happens (flush() reports the last one too). */
+  constructor (path: string, onError?: (err: unknown) => void) {
+    this.path = path
+    this.onError = onError
+  }
+
+  /** The parsed file, or undefined when it does not exist. A malformed file is an ERR_STATE_FILE_INVALID. */
+  async load (): Promise<unknown> {
+    let text: string
+    try {
+      const bytes = await readFile(this.path)
+      if (bytes.byteLength > MAX_TRUST_FILE_BYTES) throw chatError('ERR_STATE_FILE_INVALID', `${this.path} is larger than ${MAX_TRUST_FILE_BYTES} bytes`)
+      text = bytes.toString('utf8')
+    } catch (err) {
+      if ((err as { code?: string }).code === 'ENOENT') return undefined
+      throw err
+    }
+    try {
+      return JSON.parse(text)
+    } catch (err) {
+      throw chatError('ERR_STATE_FILE_INVALID', `${this.path} is not valid JSON: ${(err as Error).message}`, err)
+    }
+  }
+
+  /** Schedule writing `data` (serialised now, written soon). Failures surface in flush(). */
+  save (data: unknown): void {
+    this.pending = JSON.stringify(data, null, 2) + '\n'
+    this.hasPending = true
+    if (this.writing === undefined) this.writing = this.drain()
+  }
+
+  /** Resolves once everything saved so far is on disk; rejects with the last write error, if any. */
+  async flush (): Promise<void> {
+    while (this.writing !== undefined) await this.writing
+    const err = this.lastError
+    this.lastError = undefined
+    if (err !== undefined) throw err
+  }
+
+  private async drain (): Promise<void> {
+    while (this.hasPending) {
+      const text = this.pending as string
+      this.hasPending = false
+      try {
+        await writeAtomically(this.path, text)
+      } catch (err) {
+        this.lastError = err
+        this.onError?.(err)
+      }
+    }
+    this.writing = undefined
+  }
+}
+
+async function writeAtomically (path: string, text: string): Promise<void> {
+  await mkdir(dirname(path), { recursive: true, mode: STATE_DIR_MODE })
+  const temp = `${path}.${process.pid}.tmp`
+  try {
+    await writeFile(temp, text, { mode: STATE_FILE_MODE })
+    await rename(temp, path)
+  } catch (err) {
+    await unlink(temp).catch(() => {})
+    throw err
+  }
+}
