@@ -2,6 +2,7 @@ import type { CliCommand } from './command.js'
 import { tapCommand } from './tap.js'
 import { pipeCommand } from './pipe.js'
 import { listenCommand } from './listen.js'
+import { tunnelCommand } from './tunnel.js'
 import { keygenCommand } from './keygen.js'
 import { fingerprintCommand } from './fingerprint.js'
 import { forgetCommand } from './forget.js'
@@ -14,6 +15,7 @@ export const COMMANDS: CliCommand[] = [
   tapCommand,
   pipeCommand,
   listenCommand,
+  tunnelCommand,
   keygenCommand,
   fingerprintCommand,
   forgetCommand
