@@ -171,7 +171,7 @@ export function unauthorizedKeyError (publicKey: Uint8Array): IdentityError {
 async function readEntries (file: string, allowMissing: boolean): Promise<AuthorizedKey[]> {
   let text: string
   try {
-    text = (await readSmallFile(file)).text
+    text = (await readSmallFile(file, 'ERR_TRUST_FILE_INVALID')).text
   } catch (err) {
     if (errorCode(err) !== 'ENOENT') throw err
     if (allowMissing) return []

@@ -1,9 +1,11 @@
 import { randomBytes } from 'node:crypto'
+import { constants as fsConstants } from 'node:fs'
 import type { Stats } from 'node:fs'
 import { link, lstat, mkdir, open, rename, unlink } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 import { CONFIG_DIR_MODE, MAX_TRUST_FILE_BYTES } from '../constants.js'
 import { identityError } from '../errors.js'
+import type { IdentityErrorCode } from '../errors.js'
 
 /**
  * The two file operations every identity file needs: reading a small text
@@ -19,20 +21,21 @@ export interface SmallFile {
 }
 
 /**
- * Read a key or trust file. Refuses what is not a regular file and
- * anything over MAX_TRUST_FILE_BYTES (a wrong path must not eat memory).
- * Errors from the file system (ENOENT, EACCES) are passed through as they
- * are, so callers can tell "missing" from "unreadable".
+ * Read a key or trust file. Refuses (with `invalidCode`) what is not a
+ * regular file and anything over MAX_TRUST_FILE_BYTES (a wrong path must
+ * not eat memory); opened non-blocking so a FIFO given by mistake cannot
+ * hang us. Errors from the file system (ENOENT, EACCES) are passed through
+ * as they are, so callers can tell "missing" from "unreadable".
  */
-export async function readSmallFile (path: string): Promise<SmallFile> {
-  const fh = await open(path, 'r')
+export async function readSmallFile (path: string, invalidCode: IdentityErrorCode = 'ERR_KEY_FILE_INVALID'): Promise<SmallFile> {
+  const fh = await open(path, fsConstants.O_RDONLY | (fsConstants.O_NONBLOCK ?? 0))
   try {
     const stat = await fh.stat()
     if (!stat.isFile()) {
-      throw identityError('ERR_KEY_FILE_INVALID', `${path} is not a regular file`)
+      throw identityError(invalidCode, `${path} is not a regular file`)
     }
     if (stat.size > MAX_TRUST_FILE_BYTES) {
-      throw identityError('ERR_KEY_FILE_INVALID', `${path} is ${stat.size} bytes, too large for a key or trust file (limit ${MAX_TRUST_FILE_BYTES})`)
+      throw identityError(invalidCode, `${path} is ${stat.size} bytes, too large for a key or trust file (limit ${MAX_TRUST_FILE_BYTES})`)
     }
     const text = await fh.readFile({ encoding: 'utf8' })
     return { text, stat }

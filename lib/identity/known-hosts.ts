@@ -76,7 +76,7 @@ export function matchKnownHost (entries: KnownHost[], host: string, port: number
 export async function readKnownHosts (file: string): Promise<KnownHost[]> {
   let text: string
   try {
-    text = (await readSmallFile(file)).text
+    text = (await readSmallFile(file, 'ERR_TRUST_FILE_INVALID')).text
   } catch (err) {
     if (errorCode(err) === 'ENOENT') return []
     throw err
@@ -117,7 +117,7 @@ export async function addKnownHost (file: string, host: string, port: number, pu
 export async function forgetKnownHost (file: string, host: string, port?: number): Promise<ForgottenLine[]> {
   let current
   try {
-    current = await readSmallFile(file)
+    current = await readSmallFile(file, 'ERR_TRUST_FILE_INVALID')
   } catch (err) {
     if (errorCode(err) === 'ENOENT') return []
     throw err
