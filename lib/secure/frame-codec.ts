@@ -41,6 +41,12 @@ const READ_BODY = 1
  * frames back while an asynchronous step (verifying a key) is under way.
  */
 export class FrameDecoder {
+  /**
+   * Called with each length the moment its header is complete, before any
+   * of the body is buffered; it throws to refuse a length the protocol
+   * cannot be expecting (say, anything but 32 for msg1).
+   */
+  checkLength: ((length: number) => void) | null = null
   private state = READ_HEADER
   /** First header byte when a header was split across chunks; -1 when none. */
   private headerByte = -1
@@ -121,6 +127,7 @@ export class FrameDecoder {
     // PROTOCOL.md 2: a zero-length frame is an error. The check comes the
     // moment the header is complete, before anything is buffered.
     if (length === 0) throw secureStreamError('ERR_BAD_FRAME', 'received a frame of length 0')
+    if (this.checkLength !== null) this.checkLength(length)
     this.state = READ_BODY
     this.bodyLength = length
     return offset

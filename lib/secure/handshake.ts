@@ -155,9 +155,10 @@ export class Handshake {
     }
   }
 
+  /** A message out of turn (say, the peer spoke before msg1 was sent) fails the handshake. */
   private expect (initiator: boolean, step: number): void {
     if (this.isInitiator !== initiator || this.step !== step) {
-      throw new Error(`handshake step out of order (step ${this.step}, initiator ${this.isInitiator})`)
+      throw secureStreamError('ERR_HANDSHAKE_FAILED', `handshake message out of turn (after ${this.step} messages, as ${this.isInitiator ? 'initiator' : 'responder'})`)
     }
   }
 }

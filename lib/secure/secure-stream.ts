@@ -85,6 +85,8 @@ export class SecureStream extends Duplex {
   private pausedForReader = false
   /** The reason to send in ABORT when we fail because we rejected the peer's key. */
   private abortReason: string | null = null
+  /** Set when the stream failed; the destroy follows on the next turn. */
+  private failure: Error | null = null
 
   private openCallback: ((err: Error | null) => void) | null = null
   private drainCallback: ((err: Error | null) => void) | null = null
@@ -116,6 +118,9 @@ export class SecureStream extends Duplex {
     // Awaiting `opened` is optional: an unawaited failure must not crash the process.
     this.opened.catch(noop)
 
+    // A responder knows msg1 is exactly 32 bytes: refuse any other length
+    // from its header alone, so an HTTP request or a port scan fails at once.
+    if (!isInitiator) this.decoder.checkLength = this.checkMessage1Length
     rawStream.on('data', this.onRawData)
     rawStream.on('end', this.onRawEnd)
     rawStream.on('close', this.onRawClose)
@@ -146,6 +151,7 @@ export class SecureStream extends Duplex {
   }
 
   override _writev (batch: unknown[], cb: (err: Error | null) => void): void {
+    if (this.failure !== null) return cb(this.failure)
     let flushed: boolean
     try {
       flushed = this.sendData(batch as Buffer[])
@@ -157,6 +163,8 @@ export class SecureStream extends Duplex {
   }
 
   override _final (cb: (err: Error | null) => void): void {
+    // A failed stream must not finish cleanly in the turn before its destroy.
+    if (this.failure !== null) return cb(this.failure)
     try {
       this.sendFrame(FRAME_END, EMPTY)
     } catch (err) {
@@ -186,7 +194,7 @@ export class SecureStream extends Duplex {
   // ---- receiving -----------------------------------------------------------
 
   private readonly onRawData = (chunk: Buffer | Uint8Array | string): void => {
-    if (this.destroying) return
+    if (this.destroying || this.failure !== null) return
     try {
       this.decoder.push(toBuffer(chunk), this.onFrame)
     } catch (err) {
@@ -196,9 +204,14 @@ export class SecureStream extends Duplex {
 
   /** One complete frame body; returns false to hold back the frames after it. */
   private readonly onFrame = (body: Buffer): boolean => {
-    if (this.destroying) return false
+    if (this.destroying || this.failure !== null) return false
     if (this.phase === OPEN) return this.onTransportFrame(body)
     return this.onHandshakeFrame(body)
+  }
+
+  private readonly checkMessage1Length = (length: number): void => {
+    this.decoder.checkLength = null
+    checkHandshakeMessageLength(1, { byteLength: length } as Uint8Array)
   }
 
   private onHandshakeFrame (body: Buffer): boolean {
@@ -308,7 +321,7 @@ export class SecureStream extends Duplex {
       return this.rejectRemoteKey(err)
     }
     Promise.resolve(decision).then((ok) => {
-      if (this.destroying) return
+      if (this.destroying || this.failure !== null) return
       if (ok !== true) return this.rejectRemoteKey(null)
       this.afterVerify(accept)
     }, (err: unknown) => this.rejectRemoteKey(err))
@@ -326,7 +339,7 @@ export class SecureStream extends Duplex {
   }
 
   private rejectRemoteKey (cause: unknown): void {
-    if (this.destroying) return
+    if (this.destroying || this.failure !== null) return
     const fp = fingerprint(this.remotePublicKey!)
     const reason = cause instanceof Error ? cause.message : `key ${fp} is not accepted`
     this.abortReason = reason
@@ -388,9 +401,17 @@ export class SecureStream extends Duplex {
 
   // ---- closing -------------------------------------------------------------
 
+  /**
+   * Fail the stream. Input stops at once (nothing after a bad frame is ever
+   * delivered), but the destroy waits one turn of the event loop: the
+   * frames before the failure were authentic, and a flowing reader gets
+   * them before the error.
+   */
   private fail (err: Error): void {
-    if (this.destroying) return
-    this.destroy(err)
+    if (this.destroying || this.failure !== null) return
+    this.failure = err
+    this.stopTimers()
+    setImmediate(() => this.destroy(err))
   }
 
   private finishRawIfBothEnded (): void {
