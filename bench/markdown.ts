@@ -1,0 +1,127 @@
+/** bench/RESULTS.md from the results (pure). */
+import { FIGURES } from './figures.js'
+import { formatRatio, formatValue, formatVerdict, markdownTable } from './format.js'
+import { summarize, type BenchResults, type FigureSummary } from './results.js'
+
+export function resultsMarkdown (r: BenchResults): string {
+  const summaries = summarize(r)
+  const parts = [
+    '# Benchmark results',
+    '',
+    `Written by \`npm run bench\` on ${r.startedAt} in ${(r.elapsedS / 60).toFixed(1)} min. Rerun it to update this file; do not edit by hand.` +
+      (r.quick ? ' **Quick mode: smoke-sized workloads, not comparable with a full run.**' : ''),
+    '',
+    '## Machine',
+    '',
+    `- Node ${r.machine.node} on ${r.machine.platform}`,
+    `- CPU: ${r.machine.cpu}, ${r.machine.cores} cores (os.cpus())`,
+    `- Memory: ${r.machine.memoryGiB.toFixed(1)} GiB`,
+    '',
+    '## Command',
+    '',
+    '```',
+    r.command,
+    '```',
+    '',
+    '`npm run bench` is `npm run build && node dist/bench/run.js`; `npm run bench -- --help` lists every option.',
+    '',
+    '## Method',
+    '',
+    ...method(r),
+    '',
+    '## Medians and targets',
+    '',
+    mediansTable(r, summaries),
+    '',
+    ...summaries.map((s) => `- ${targetSentence(s)}`),
+    '',
+    '## Ratio to TLS 1.3, every implementation',
+    '',
+    ratiosTable(r, summaries),
+    ''
+  ]
+  const idle = summaries.find((s) => s.figure.name === 'idle')
+  if (idle !== undefined) parts.push(...idleDetail(idle))
+  if (r.profiles.length > 0) parts.push(...profileSection(r))
+  parts.push('## Every sample', '', ...summaries.flatMap((s) => samplesTable(r, s)), '## Implementations', '')
+  for (const impl of r.impls) parts.push(`- **${impl.label}** (\`${impl.name}\`): ${impl.detail}`)
+  for (const name of r.missing) parts.push(`- \`${name}\`: not available in this build, not measured`)
+  parts.push('')
+  return parts.join('\n')
+}
+
+function method (r: BenchResults): string[] {
+  const w = r.workload
+  const mib = (n: number): string => n % (1024 * 1024) === 0 ? `${n / (1024 * 1024)} MiB` : `${n} B`
+  return [
+    `- ${r.runs} run(s) per figure. In each run every implementation is measured once, in a rotated order (run k starts with the k-th), so all of them share the machine's state of the moment; medians and ratios come from these runs only.`,
+    '- Every measurement forks a fresh server process and a fresh client process; they talk over 127.0.0.1 with TCP_NODELAY on every socket. Both ends of the Noise implementations have one static key pair per process.',
+    `- **bulk**: ${mib(w.bulkBytes)} in writes of ${w.bulkChunk} B; the client honours backpressure (write() false: wait for drain); timed from the first write until the server's one-byte acknowledgement of the last byte. MB = 10^6 bytes.`,
+    `- **small**: ${w.smallCount} writes of ${w.smallSize} B, otherwise as bulk; messages per second.`,
+    `- **handshakes**: ${w.handshakes} connections with ${w.concurrency} in flight, after an untimed warm-up; each is TCP connect, the full handshake, and both ends sending their end of stream (the server only after its own handshake completes), until the client sees close.`,
+    `- **sequential**: the same, ${w.sequential} connections one at a time.`,
+    `- **idle**: after a warm-up, the server's RSS (after three forced GCs, \`--expose-gc\`) is read with no connections, then with ${w.idle} established idle connections; the figure is the growth divided by the count.`,
+    '- Targets are from issue 2 section 4: ratios to TLS 1.3 within this run, and an absolute ceiling for idle memory.'
+  ]
+}
+
+function mediansTable (r: BenchResults, summaries: FigureSummary[]): string {
+  const header = ['figure', ...r.impls.map((i) => i.label), 'noise-chat / TLS', 'target', 'verdict']
+  const body = summaries.map((s) => [
+    `${s.figure.title}, ${s.figure.unit}`,
+    ...r.impls.map((i) => cell(s, i.name)),
+    formatRatio(s.ours?.ratioToTls ?? null),
+    s.figure.targetText,
+    s.ours === null ? 'not measured' : `**${formatVerdict(s.ours.met)}**`
+  ])
+  return markdownTable(header, body)
+}
+
+function ratiosTable (r: BenchResults, summaries: FigureSummary[]): string {
+  const header = ['figure', ...r.impls.map((i) => i.label)]
+  const body = summaries.map((s) => [s.figure.title, ...r.impls.map((i) => formatRatio(s.rows.find((row) => row.impl.name === i.name)?.ratioToTls ?? null))])
+  return markdownTable(header, body)
+}
+
+function cell (s: FigureSummary, impl: string): string {
+  const row = s.rows.find((x) => x.impl.name === impl)
+  return row === undefined ? '-' : formatValue(row.median, s.figure.unit)
+}
+
+function targetSentence (s: FigureSummary): string {
+  const f = s.figure
+  if (s.ours === null) return `${f.title}: target ${f.targetText}; noise-chat was not measured.`
+  const what = f.target.kind === 'at-most'
+    ? `${formatValue(s.ours.median, f.unit)} ${f.unit}`
+    : `${formatRatio(s.ours.ratioToTls)} TLS`
+  return `${f.title}: noise-chat ${what}, target ${f.targetText}: **${formatVerdict(s.ours.met)}**.`
+}
+
+function idleDetail (s: FigureSummary): string[] {
+  return [
+    '## Idle memory, split',
+    '',
+    'RSS growth per connection against the growth of the V8 heap plus external memory (Buffers) per connection; the rest is native: sockets, OpenSSL or libsodium state, malloc slack.',
+    '',
+    markdownTable(['implementation', 'RSS KiB/conn', 'heap + external KiB/conn'], s.rows.map((r) => [r.impl.label, formatValue(r.median, 'KiB/conn'), r.heapKiB === null ? '-' : r.heapKiB.toFixed(1)])),
+    ''
+  ]
+}
+
+function profileSection (r: BenchResults): string[] {
+  const parts = ['## Where the time goes (missed targets)', '', 'One extra run of noise-chat under `node --cpu-prof` for each missed target; the top functions by self time in each process.', '']
+  for (const p of r.profiles) parts.push(`### ${FIGURES.find((f) => f.name === p.figure)?.title ?? p.figure}`, '', '```', p.text, '```', '')
+  return parts
+}
+
+function samplesTable (r: BenchResults, s: FigureSummary): string[] {
+  const header = ['implementation', ...Array.from({ length: r.runs }, (_, i) => `run ${i + 1}`), 'median']
+  const body = s.rows.map((row) => {
+    const byRun = Array.from({ length: r.runs }, (_, i) => {
+      const sample = r.samples.find((x) => x.figure === s.figure.name && x.impl === row.impl.name && x.run === i + 1)
+      return sample === undefined ? '-' : formatValue(sample.value, s.figure.unit)
+    })
+    return [row.impl.label, ...byRun, formatValue(row.median, s.figure.unit)]
+  })
+  return [`### ${s.figure.title} (${s.figure.unit})`, '', markdownTable(header, body), '']
+}

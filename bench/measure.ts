@@ -1,0 +1,110 @@
+/**
+ * One measurement: fork a server and a client worker, run one figure for
+ * one implementation, and return its number. Each measurement gets fresh
+ * processes, so no implementation inherits another's heap, JIT state or
+ * sockets.
+ */
+import { fork, type ChildProcess } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import { childChannel, type Channel } from './channel.js'
+import type { Workload } from './config.js'
+import type { FigureName } from './figures.js'
+import type { ImplContext, ImplName } from './impls/impl.js'
+import type { FromWorker, MemorySnapshot, ToWorker } from './messages.js'
+
+const WORKER = fileURLToPath(new URL('./worker.js', import.meta.url))
+
+/** How long a worker may take to exit when told (profiles are written then). */
+const EXIT_GRACE_MS = 15_000
+
+export interface MeasureOptions {
+  impl: ImplName
+  figure: FigureName
+  workload: Workload
+  ctx: ImplContext
+  timeoutMs: number
+  /** Extra node flags per role (e.g. --cpu-prof). */
+  serverArgs?: string[]
+  clientArgs?: string[]
+}
+
+/** One figure's number, plus memory details for idle. */
+export interface Measurement {
+  value: number
+  elapsedMs: number
+  /** idle only: JS heap + external (Buffers) growth per connection, KiB. */
+  heapKiB?: number
+}
+
+interface Worker { child: ChildProcess, channel: Channel<FromWorker, ToWorker> }
+
+export async function measure (o: MeasureOptions): Promise<Measurement> {
+  // --expose-gc lets the server read its memory after full collections.
+  const server = spawnWorker('server', ['--expose-gc', ...(o.serverArgs ?? [])])
+  let client: Worker | null = null
+  try {
+    server.channel.send({ type: 'start', role: 'server', impl: o.impl, figure: o.figure, workload: o.workload, ctx: o.ctx })
+    const { port } = await server.channel.next('listening', o.timeoutMs)
+    client = spawnWorker('client', o.clientArgs ?? [])
+    client.channel.send({ type: 'start', role: 'client', impl: o.impl, figure: o.figure, workload: o.workload, ctx: o.ctx, port })
+    const result = o.figure === 'idle'
+      ? await idleMemory(server, client, o.timeoutMs)
+      : await race(client.channel.next('result', o.timeoutMs), server)
+    await checkServer(server, o)
+    return result.type === 'result' ? { value: result.value, elapsedMs: result.elapsedMs } : result.measurement
+  } finally {
+    await Promise.all([stop(server), client === null ? null : stop(client)])
+  }
+}
+
+/** The idle figure's choreography: warm up, baseline, open, measure. */
+async function idleMemory (server: Worker, client: Worker, timeoutMs: number): Promise<{ type: 'idle', measurement: Measurement }> {
+  const t0 = Date.now()
+  await race(client.channel.next('warm', timeoutMs), server)
+  server.channel.send({ type: 'baseline' })
+  const base = (await race(server.channel.next('memory', timeoutMs), client)).memory
+  client.channel.send({ type: 'go' })
+  const opened = await race(client.channel.next('opened', timeoutMs), server)
+  server.channel.send({ type: 'measure', count: opened.count })
+  const after = (await race(server.channel.next('memory', timeoutMs), client)).memory
+  return { type: 'idle', measurement: perConnection(base, after, opened.count, Date.now() - t0) }
+}
+
+/** Growth per connection in KiB. */
+export function perConnection (base: MemorySnapshot, after: MemorySnapshot, count: number, elapsedMs: number): Measurement {
+  const kib = (bytes: number): number => bytes / 1024 / count
+  return {
+    value: kib(after.rss - base.rss),
+    elapsedMs,
+    heapKiB: kib(after.heapUsed + after.external - base.heapUsed - base.external)
+  }
+}
+
+/** Every handshake the client counted must have completed on the server too. */
+async function checkServer (server: Worker, o: MeasureOptions): Promise<void> {
+  server.channel.send({ type: 'stats' })
+  const stats = await server.channel.next('stats', o.timeoutMs)
+  if (stats.failed > 0) {
+    throw new Error(`${o.impl} ${o.figure}: ${stats.failed} server-side handshakes failed (first: ${stats.firstFailure})`)
+  }
+}
+
+/** Wait for `p`, but fail as soon as the other worker reports an error or dies. */
+function race<T> (p: Promise<T>, other: Worker): Promise<T> {
+  return Promise.race([p, other.channel.failed()])
+}
+
+function spawnWorker (role: string, execArgv: string[]): Worker {
+  const child = fork(WORKER, [], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+  return { child, channel: childChannel<FromWorker, ToWorker>(child, `${role} worker`) }
+}
+
+/** Ask a worker to exit (so profiles get written); kill it if it does not. */
+async function stop (w: Worker): Promise<void> {
+  if (w.child.exitCode !== null || w.child.signalCode !== null) return
+  const exited = new Promise<void>((resolve) => w.child.once('exit', () => resolve()))
+  w.channel.send({ type: 'exit' })
+  const timer = setTimeout(() => w.child.kill('SIGKILL'), EXIT_GRACE_MS)
+  await exited
+  clearTimeout(timer)
+}

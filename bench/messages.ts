@@ -1,0 +1,36 @@
+/** The messages between the bench's parent process and its two workers (IPC). */
+import type { Workload } from './config.js'
+import type { FigureName } from './figures.js'
+import type { ImplContext, ImplName } from './impls/impl.js'
+
+/** Memory of the server process at one moment, after forced GC. */
+export interface MemorySnapshot {
+  rss: number
+  heapUsed: number
+  external: number
+}
+
+export type ToWorker =
+  | { type: 'start', role: 'server' | 'client', impl: ImplName, figure: FigureName, workload: Workload, ctx: ImplContext, port?: number }
+  /** idle, server: measure memory once every warm-up connection has closed. */
+  | { type: 'baseline' }
+  /** idle, client: open the idle connections now. */
+  | { type: 'go' }
+  /** idle, server: measure memory once `count` connections are established. */
+  | { type: 'measure', count: number }
+  /** server: say how many handshakes completed and failed. */
+  | { type: 'stats' }
+  | { type: 'exit' }
+
+export type FromWorker =
+  | { type: 'listening', port: number }
+  | { type: 'result', value: number, elapsedMs: number }
+  /** idle, client: warm-up connections done and closed. */
+  | { type: 'warm' }
+  /** idle, client: this many idle connections are established. */
+  | { type: 'opened', count: number }
+  | { type: 'memory', memory: MemorySnapshot }
+  | { type: 'stats', accepted: number, failed: number, firstFailure: string | null }
+  | { type: 'error', message: string, stack: string }
+
+export type MessageOf<M extends { type: string }, T extends M['type']> = Extract<M, { type: T }>

@@ -1,0 +1,81 @@
+/**
+ * Reading V8 .cpuprofile files (what `node --cpu-prof` writes): self time
+ * per function, hottest first, so the bench can say where the time goes.
+ */
+import { readFileSync, readdirSync } from 'node:fs'
+import { join } from 'node:path'
+
+interface CallFrame { functionName: string, url: string, lineNumber: number }
+interface ProfileNode { id: number, callFrame: CallFrame, hitCount?: number }
+export interface CpuProfile { nodes: ProfileNode[], startTime: number, endTime: number, samples?: number[], timeDeltas?: number[] }
+
+export interface HotFunction {
+  name: string
+  location: string
+  selfMs: number
+  /** Share of the time the process was not idle. */
+  busyShare: number
+}
+
+export interface ProfileSummary {
+  totalMs: number
+  busyMs: number
+  top: HotFunction[]
+}
+
+/** V8's pseudo-frames for time not spent in a function. */
+const IDLE_FRAME = '(idle)'
+
+/** Self time per function (same name and location summed), hottest first. */
+export function summarizeProfile (profile: CpuProfile, root = '', limit = 15): ProfileSummary {
+  const selfUs = new Map<number, number>()
+  const samples = profile.samples ?? []
+  const deltas = profile.timeDeltas ?? []
+  // timeDeltas[i] is the time before sample i; charge it to the sample after it.
+  for (let i = 0; i < samples.length; i++) {
+    const us = deltas[i + 1] ?? 0
+    selfUs.set(samples[i], (selfUs.get(samples[i]) ?? 0) + Math.max(0, us))
+  }
+  const byKey = new Map<string, { name: string, location: string, us: number }>()
+  let idleUs = 0
+  let totalUs = 0
+  for (const node of profile.nodes) {
+    const us = selfUs.get(node.id) ?? 0
+    totalUs += us
+    const f = node.callFrame
+    if (f.functionName === IDLE_FRAME) { idleUs += us; continue }
+    const location = f.url === '' ? '' : `${shortUrl(f.url, root)}:${f.lineNumber + 1}`
+    const key = `${f.functionName}\u0000${location}`
+    const entry = byKey.get(key) ?? { name: f.functionName === '' ? '(anonymous)' : f.functionName, location, us: 0 }
+    entry.us += us
+    byKey.set(key, entry)
+  }
+  const busyUs = Math.max(1, totalUs - idleUs)
+  const top = [...byKey.values()].sort((a, b) => b.us - a.us).slice(0, limit)
+    .map((e) => ({ name: e.name, location: e.location, selfMs: e.us / 1000, busyShare: e.us / busyUs }))
+  return { totalMs: totalUs / 1000, busyMs: busyUs / 1000, top }
+}
+
+/** The summary as text lines for the console and RESULTS.md. */
+export function profileText (label: string, s: ProfileSummary): string {
+  const lines = [`${label}: ${s.busyMs.toFixed(0)} ms busy of ${s.totalMs.toFixed(0)} ms profiled; top self time:`]
+  for (const f of s.top) {
+    lines.push(`  ${(f.busyShare * 100).toFixed(1).padStart(5)}%  ${f.selfMs.toFixed(0).padStart(6)} ms  ${f.name}${f.location === '' ? '' : '  ' + f.location}`)
+  }
+  return lines.join('\n')
+}
+
+/** Every .cpuprofile file directly in `dir`. */
+export function profilesIn (dir: string): string[] {
+  return readdirSync(dir).filter((f) => f.endsWith('.cpuprofile')).sort().map((f) => join(dir, f))
+}
+
+export function readProfile (file: string): CpuProfile {
+  return JSON.parse(readFileSync(file, 'utf8')) as CpuProfile
+}
+
+function shortUrl (url: string, root: string): string {
+  let path = url.replace(/^file:\/\//, '')
+  if (root !== '' && path.startsWith(root)) path = path.slice(root.length).replace(/^\//, '')
+  return path
+}

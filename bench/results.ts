@@ -1,0 +1,89 @@
+/** The bench's results as data, and their per-figure summaries (pure). */
+import type { Workload } from './config.js'
+import { figure, type Figure, type FigureName } from './figures.js'
+import type { ImplName } from './impls/impl.js'
+import { median, ratio, targetMet } from './stats.js'
+
+export interface Sample {
+  figure: FigureName
+  impl: ImplName
+  /** 1-based run number. */
+  run: number
+  value: number
+  elapsedMs: number
+  heapKiB?: number
+}
+
+export interface Machine {
+  node: string
+  platform: string
+  cpu: string
+  cores: number
+  memoryGiB: number
+}
+
+export interface ImplInfo { name: ImplName, label: string, detail: string }
+
+/** A profile's hottest functions, attached where a target was missed. */
+export interface ProfileNote { figure: FigureName, text: string }
+
+export interface BenchResults {
+  startedAt: string
+  elapsedS: number
+  machine: Machine
+  /** The command as typed, e.g. "node dist/bench/run.js --quick". */
+  command: string
+  runs: number
+  quick: boolean
+  workload: Workload
+  figures: FigureName[]
+  impls: ImplInfo[]
+  /** Asked for but not available in this build. */
+  missing: ImplName[]
+  samples: Sample[]
+  profiles: ProfileNote[]
+}
+
+export interface Row {
+  impl: ImplInfo
+  values: number[]
+  median: number
+  min: number
+  max: number
+  /** median / TLS median from this run; null without TLS. */
+  ratioToTls: number | null
+  /** idle only: median heap + external KiB per connection. */
+  heapKiB: number | null
+}
+
+export interface FigureSummary {
+  figure: Figure
+  rows: Row[]
+  /** Our verdict, when ours was measured. */
+  ours: { median: number, ratioToTls: number | null, met: boolean | null } | null
+}
+
+/** Medians, ratios and verdicts of every figure that has samples. */
+export function summarize (results: BenchResults): FigureSummary[] {
+  return results.figures.map((name) => summarizeFigure(figure(name), results))
+}
+
+export function summarizeFigure (fig: Figure, results: BenchResults): FigureSummary {
+  const mine = results.samples.filter((s) => s.figure === fig.name)
+  const rows: Row[] = []
+  for (const impl of results.impls) {
+    const samples = mine.filter((s) => s.impl === impl.name)
+    if (samples.length === 0) continue
+    const values = samples.map((s) => s.value)
+    const heaps = samples.flatMap((s) => (s.heapKiB === undefined ? [] : [s.heapKiB]))
+    rows.push({ impl, values, median: median(values), min: Math.min(...values), max: Math.max(...values), ratioToTls: null, heapKiB: heaps.length > 0 ? median(heaps) : null })
+  }
+  const tls = rows.find((r) => r.impl.name === 'tls')
+  for (const row of rows) row.ratioToTls = ratio(row.median, tls?.median)
+  const ours = rows.find((r) => r.impl.name === 'ours')
+  return {
+    figure: fig,
+    rows,
+    ours: ours === undefined ? null : { median: ours.median, ratioToTls: ours.ratioToTls, met: targetMet(fig, ours.median, ours.ratioToTls) }
+  }
+}

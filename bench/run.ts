@@ -1,0 +1,187 @@
+/**
+ * `npm run bench`: issue 2 section 4's five figures for raw TCP, TLS 1.3,
+ * @hyperswarm/secret-stream and noise-chat, interleaved, with medians,
+ * ratios to TLS, targets and (on a full run) bench/RESULTS.md.
+ */
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import os from 'node:os'
+import { join, relative } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { makeSelfSignedCertificate } from './cert.js'
+import { BenchUsageError, parseConfig, usage, type BenchConfig } from './config.js'
+import { FIGURE_NAMES, figure, type FigureName } from './figures.js'
+import { figureSummaryText, formatValue } from './format.js'
+import { IMPL_NAMES, type Impl, type ImplContext, type ImplName } from './impls/impl.js'
+import { findImpl } from './impls/index.js'
+import { resultsMarkdown } from './markdown.js'
+import { measure } from './measure.js'
+import { profiledRun } from './profiling.js'
+import { summarizeFigure, type BenchResults, type ImplInfo, type Machine, type ProfileNote } from './results.js'
+
+/** The project root (this file runs as dist/bench/run.js). */
+const ROOT = fileURLToPath(new URL('../../', import.meta.url))
+const DEFAULT_OUT = join(ROOT, 'bench', 'RESULTS.md')
+
+const print = (line = ''): void => { process.stdout.write(line + '\n') }
+
+async function main (argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  let config: BenchConfig
+  let impls: Impl[]
+  let missing: ImplName[]
+  try {
+    config = parseConfig(argv, env)
+    if (config.help) { print(usage()); return 0 }
+    ;({ impls, missing } = pickImpls(config))
+  } catch (err) {
+    if (!(err instanceof BenchUsageError)) throw err
+    process.stderr.write(`bench: ${err.message}\n`)
+    return 2
+  }
+  const cert = makeSelfSignedCertificate()
+  const ctx: ImplContext = { keyPem: cert.keyPem, certPem: cert.certPem }
+  if (config.profile) return await profileMode(config, impls, ctx)
+
+  const started = Date.now()
+  const results: BenchResults = {
+    startedAt: new Date(started).toISOString(),
+    elapsedS: 0,
+    machine: machine(),
+    command: commandLine(argv, env),
+    runs: config.runs,
+    quick: config.quick,
+    workload: config.workload,
+    figures: config.figures,
+    impls: impls.map(info),
+    missing,
+    samples: [],
+    profiles: []
+  }
+  printPlan(config, results, missing)
+  for (const name of config.figures) await runFigure(name, config, impls, ctx, results)
+
+  const out = config.out ?? (isComplete(config, missing) ? DEFAULT_OUT : '')
+  if (out !== '' && config.profileMissed && !config.quick) results.profiles = await profileMissed(config, results, ctx)
+  results.elapsedS = (Date.now() - started) / 1000
+  print(`\nDone in ${(results.elapsedS / 60).toFixed(1)} min.`)
+  if (out !== '') {
+    writeFileSync(out, resultsMarkdown(results))
+    print(`Wrote ${relative(process.cwd(), out) || out}`)
+  } else {
+    print('Not writing bench/RESULTS.md: only a full run of every figure and all four implementations does (or pass --out FILE).')
+  }
+  if (config.json !== null) {
+    writeFileSync(config.json, JSON.stringify(results, null, 2) + '\n')
+    print(`Wrote ${config.json}`)
+  }
+  return 0
+}
+
+/** Requested implementations that exist in this build; a missing one is an error only when named. */
+function pickImpls (config: BenchConfig): { impls: Impl[], missing: ImplName[] } {
+  const impls: Impl[] = []
+  const missing: ImplName[] = []
+  for (const name of config.impls) {
+    const impl = findImpl(name)
+    if (impl === undefined) missing.push(name)
+    else impls.push(impl)
+  }
+  if (missing.length > 0 && config.implsExplicit) {
+    throw new BenchUsageError(`--impl: ${missing.join(', ')} is not available in this build (is lib/secure/secure-stream.ts there?)`)
+  }
+  if (impls.length === 0) throw new BenchUsageError('no implementation to measure')
+  return { impls, missing }
+}
+
+async function runFigure (name: FigureName, config: BenchConfig, impls: Impl[], ctx: ImplContext, results: BenchResults): Promise<void> {
+  const fig = figure(name)
+  print(`\n== ${fig.title} (${fig.unit}), target ${fig.targetText}`)
+  for (let run = 1; run <= config.runs; run++) {
+    // Rotate the order each run so no implementation always goes first.
+    const order = impls.map((_, i) => impls[(i + run - 1) % impls.length])
+    for (const impl of order) {
+      const m = await measure({ impl: impl.name, figure: name, workload: config.workload, ctx, timeoutMs: config.timeoutMs })
+      results.samples.push({ figure: name, impl: impl.name, run, value: m.value, elapsedMs: m.elapsedMs, ...(m.heapKiB === undefined ? {} : { heapKiB: m.heapKiB }) })
+      const heap = m.heapKiB === undefined ? '' : `  (heap+external ${m.heapKiB.toFixed(1)} KiB/conn)`
+      print(`  run ${run}/${config.runs}  ${impl.label.padEnd(14)} ${formatValue(m.value, fig.unit).padStart(9)} ${fig.unit}  in ${(m.elapsedMs / 1000).toFixed(2)} s${heap}`)
+    }
+  }
+  print('')
+  print(figureSummaryText(summarizeFigure(fig, results)))
+}
+
+/** One profiled run of ours for each figure whose target was missed (idle is memory, not time). */
+async function profileMissed (config: BenchConfig, results: BenchResults, ctx: ImplContext): Promise<ProfileNote[]> {
+  const notes: ProfileNote[] = []
+  const dir = config.profileDir ?? mkdtempSync(join(os.tmpdir(), 'noise-chat-bench-profile-'))
+  for (const name of config.figures) {
+    const s = summarizeFigure(figure(name), results)
+    if (s.ours?.met !== false || name === 'idle') continue
+    print(`\nProfiling noise-chat on ${name} (target missed)...`)
+    const p = await profiledRun({ impl: 'ours', figure: name, workload: config.workload, ctx, timeoutMs: config.timeoutMs, dir, root: ROOT })
+    print(p.text)
+    notes.push({ figure: name, text: p.text })
+  }
+  return notes
+}
+
+/** --profile: one run per chosen figure under --cpu-prof, for ours unless --impl says otherwise. */
+async function profileMode (config: BenchConfig, impls: Impl[], ctx: ImplContext): Promise<number> {
+  const chosen = config.implsExplicit ? impls : impls.filter((i) => i.name === 'ours')
+  if (chosen.length === 0) {
+    process.stderr.write('bench: --profile profiles ours, which is not available in this build; pass --impl to profile another\n')
+    return 2
+  }
+  const dir = config.profileDir ?? mkdtempSync(join(os.tmpdir(), 'noise-chat-bench-profile-'))
+  for (const name of config.figures) {
+    for (const impl of chosen) {
+      print(`\n== profiling ${impl.label} on ${name}`)
+      const p = await profiledRun({ impl: impl.name, figure: name, workload: config.workload, ctx, timeoutMs: config.timeoutMs, dir, root: ROOT })
+      print(`${formatValue(p.measurement.value, figure(name).unit)} ${figure(name).unit} under the profiler (slower than unprofiled)`)
+      print(p.text)
+      print('profiles (open in Chrome DevTools > Performance, or VS Code):')
+      for (const f of p.files) print(`  ${f}`)
+    }
+  }
+  print(`\nAll profiles are under ${dir}`)
+  return 0
+}
+
+function isComplete (config: BenchConfig, missing: ImplName[]): boolean {
+  return !config.quick && missing.length === 0 && config.figures.length === FIGURE_NAMES.length && config.impls.length === IMPL_NAMES.length
+}
+
+function printPlan (config: BenchConfig, results: BenchResults, missing: ImplName[]): void {
+  const w = config.workload
+  const n = config.figures.length * config.runs * results.impls.length
+  print(`noise-chat bench: ${config.figures.length} figure(s) x ${config.runs} run(s) x ${results.impls.length} implementation(s) = ${n} measurements, each in fresh server and client processes`)
+  print(`machine: Node ${results.machine.node}, ${results.machine.cpu}, ${results.machine.cores} cores`)
+  print(`workload: bulk ${w.bulkBytes} B in ${w.bulkChunk} B writes; small ${w.smallCount} x ${w.smallSize} B; handshakes ${w.handshakes} with ${w.concurrency} in flight; sequential ${w.sequential}; idle ${w.idle} connections`)
+  if (!config.quick) print('The full default run (5 runs of all four implementations) takes about 10 minutes on 2 cores; --quick takes seconds.')
+  if (missing.length > 0) print(`not available in this build, skipped: ${missing.join(', ')}`)
+}
+
+function info (impl: Impl): ImplInfo {
+  return { name: impl.name, label: impl.label, detail: impl.describe() }
+}
+
+function machine (): Machine {
+  const cpus = os.cpus()
+  return {
+    node: process.version,
+    platform: `${process.platform} ${process.arch}`,
+    cpu: cpus[0]?.model.trim() ?? 'unknown',
+    cores: cpus.length,
+    memoryGiB: os.totalmem() / 1024 ** 3
+  }
+}
+
+function commandLine (argv: string[], env: NodeJS.ProcessEnv): string {
+  const args = argv.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, "'\\''")}'`)).join(' ')
+  if (env.npm_lifecycle_event === 'bench') return args === '' ? 'npm run bench' : `npm run bench -- ${args}`
+  return `node dist/bench/run.js${args === '' ? '' : ' ' + args}`
+}
+
+main(process.argv.slice(2), process.env).then((code) => { process.exitCode = code }, (err: Error) => {
+  process.stderr.write(`bench failed: ${err.stack ?? err.message}\n`)
+  process.exitCode = 1
+})
