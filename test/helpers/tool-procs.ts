@@ -1,0 +1,62 @@
+import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process'
+import { once } from 'node:events'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+/** The built CLI. */
+export const BIN = fileURLToPath(new URL('../../bin/noise-chat.js', import.meta.url))
+
+interface Teardown {
+  teardown: (fn: () => unknown) => void
+}
+
+/** A temporary folder used as $XDG_CONFIG_HOME (and for files), removed after the test. */
+export function tempHome (t: Teardown, prefix = 'noise-chat-tools-'): { dir: string, env: NodeJS.ProcessEnv } {
+  const dir = mkdtempSync(join(tmpdir(), prefix))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  return { dir, env: { ...process.env, XDG_CONFIG_HOME: dir, NO_COLOR: '1' } }
+}
+
+/** A running CLI process whose stderr (and stdout, when piped) is collected. */
+export interface Proc {
+  child: ChildProcess
+  stderr: () => string
+  stdout: () => string
+  /** Resolves with the exit code (or 128 + signal number style string for a signal). */
+  exited: Promise<number | string>
+  /** Wait until stderr contains `text`; rejects if the process exits first. */
+  waitStderr: (text: string | RegExp) => Promise<string>
+}
+
+/** Spawn `noise-chat ARGS`, killed at teardown if still running. */
+export function cli (t: Teardown, args: string[], options: { env: NodeJS.ProcessEnv, stdio?: StdioOptions, cwd?: string }): Proc {
+  const child = spawn(process.execPath, [BIN, ...args], { env: options.env, stdio: options.stdio ?? ['pipe', 'pipe', 'pipe'], cwd: options.cwd })
+  let stderr = ''
+  let stdout = ''
+  child.stderr?.on('data', (d: Buffer) => { stderr += d.toString() })
+  child.stdout?.on('data', (d: Buffer) => { stdout += d.toString() })
+  const exited = once(child, 'exit').then(([code, signal]) => (code ?? signal) as number | string)
+  t.teardown(() => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL') })
+  const waitStderr = async (text: string | RegExp): Promise<string> => {
+    const found = (): boolean => typeof text === 'string' ? stderr.includes(text) : text.test(stderr)
+    let done = false
+    exited.then(() => { done = true }, () => {})
+    while (!found()) {
+      if (done || child.stderr === null) throw new Error(`process exited before stderr showed ${String(text)}; stderr:\n${stderr}`)
+      await Promise.race([once(child.stderr, 'data'), exited])
+    }
+    return stderr
+  }
+  return { child, stderr: () => stderr, stdout: () => stdout, exited, waitStderr }
+}
+
+/** What a listening command printed: its address and key (from the banner). */
+export async function bannerOf (proc: Proc): Promise<{ target: string, port: number, key: string }> {
+  const text = await proc.waitStderr('connect with:')
+  const at = /on (\S+):(\d+)\n/.exec(text)
+  const key = /^key: (\S+) /m.exec(text)
+  if (at === null || key === null) throw new Error(`no banner in:\n${text}`)
+  return { target: `127.0.0.1:${at[2]!}`, port: Number(at[2]), key: key[1]! }
+}
