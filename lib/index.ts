@@ -5,6 +5,7 @@
 export * from './errors.js'
 export * as constants from './constants.js'
 export * from './secure/options.js'
+export { SecureStream, type RawStream } from './secure/secure-stream.js'
 export * from './identity/keypair.js'
 export * from './identity/paths.js'
 export * from './identity/key-file.js'
