@@ -16,6 +16,7 @@ export function resultsMarkdown (r: BenchResults): string {
     `- Node ${r.machine.node} on ${r.machine.platform}`,
     `- CPU: ${r.machine.cpu}, ${r.machine.cores} cores (os.cpus())`,
     `- Memory: ${r.machine.memoryGiB.toFixed(1)} GiB`,
+    `- Load average (1, 5, 15 min) at start ${loads(r.machine.loadAtStart)}, at end ${loads(r.machine.loadAtEnd)}: other work on the machine moves absolute figures; ratios within one run move less.`,
     '',
     '## Command',
     '',
@@ -48,6 +49,10 @@ export function resultsMarkdown (r: BenchResults): string {
   for (const name of r.missing) parts.push(`- \`${name}\`: not available in this build, not measured`)
   parts.push('')
   return parts.join('\n')
+}
+
+function loads (l: number[]): string {
+  return l.length === 0 ? '-' : l.map((x) => x.toFixed(2)).join(' ')
 }
 
 function method (r: BenchResults): string[] {

@@ -17,10 +17,19 @@ export interface HotFunction {
   busyShare: number
 }
 
+export interface HotFile {
+  /** Script path, or '(native)' for frames without one (syscalls, GC, builtins). */
+  file: string
+  selfMs: number
+  busyShare: number
+}
+
 export interface ProfileSummary {
   totalMs: number
   busyMs: number
   top: HotFunction[]
+  /** Self time summed per script: which layer the time is in. */
+  files: HotFile[]
 }
 
 /** V8's pseudo-frames for time not spent in a function. */
@@ -37,6 +46,7 @@ export function summarizeProfile (profile: CpuProfile, root = '', limit = 15): P
     selfUs.set(samples[i], (selfUs.get(samples[i]) ?? 0) + Math.max(0, us))
   }
   const byKey = new Map<string, { name: string, location: string, us: number }>()
+  const byFile = new Map<string, number>()
   let idleUs = 0
   let totalUs = 0
   for (const node of profile.nodes) {
@@ -44,7 +54,9 @@ export function summarizeProfile (profile: CpuProfile, root = '', limit = 15): P
     totalUs += us
     const f = node.callFrame
     if (f.functionName === IDLE_FRAME) { idleUs += us; continue }
-    const location = f.url === '' ? '' : `${shortUrl(f.url, root)}:${f.lineNumber + 1}`
+    const file = f.url === '' ? '(native)' : shortUrl(f.url, root)
+    byFile.set(file, (byFile.get(file) ?? 0) + us)
+    const location = f.url === '' ? '' : `${file}:${f.lineNumber + 1}`
     const key = `${f.functionName}\u0000${location}`
     const entry = byKey.get(key) ?? { name: f.functionName === '' ? '(anonymous)' : f.functionName, location, us: 0 }
     entry.us += us
@@ -53,16 +65,24 @@ export function summarizeProfile (profile: CpuProfile, root = '', limit = 15): P
   const busyUs = Math.max(1, totalUs - idleUs)
   const top = [...byKey.values()].sort((a, b) => b.us - a.us).slice(0, limit)
     .map((e) => ({ name: e.name, location: e.location, selfMs: e.us / 1000, busyShare: e.us / busyUs }))
-  return { totalMs: totalUs / 1000, busyMs: busyUs / 1000, top }
+  const files = [...byFile.entries()].sort((a, b) => b[1] - a[1]).slice(0, Math.ceil(limit / 2))
+    .map(([file, us]) => ({ file, selfMs: us / 1000, busyShare: us / busyUs }))
+  return { totalMs: totalUs / 1000, busyMs: busyUs / 1000, top, files }
 }
 
 /** The summary as text lines for the console and RESULTS.md. */
 export function profileText (label: string, s: ProfileSummary): string {
   const lines = [`${label}: ${s.busyMs.toFixed(0)} ms busy of ${s.totalMs.toFixed(0)} ms profiled; top self time:`]
   for (const f of s.top) {
-    lines.push(`  ${(f.busyShare * 100).toFixed(1).padStart(5)}%  ${f.selfMs.toFixed(0).padStart(6)} ms  ${f.name}${f.location === '' ? '' : '  ' + f.location}`)
+    lines.push(`  ${share(f.busyShare, f.selfMs)}  ${f.name}${f.location === '' ? '' : '  ' + f.location}`)
   }
+  lines.push('  by script:')
+  for (const f of s.files) lines.push(`  ${share(f.busyShare, f.selfMs)}  ${f.file}`)
   return lines.join('\n')
+}
+
+function share (fraction: number, ms: number): string {
+  return `${(fraction * 100).toFixed(1).padStart(5)}%  ${ms.toFixed(0).padStart(6)} ms`
 }
 
 /** Every .cpuprofile file directly in `dir`. */

@@ -20,6 +20,9 @@ export interface Machine {
   cpu: string
   cores: number
   memoryGiB: number
+  /** 1, 5 and 15 minute load averages when the run started and ended: other work on the machine skews absolute numbers (ratios less so). */
+  loadAtStart: number[]
+  loadAtEnd: number[]
 }
 
 export interface ImplInfo { name: ImplName, label: string, detail: string }

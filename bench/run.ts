@@ -62,6 +62,7 @@ async function main (argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   const out = config.out ?? (isComplete(config, missing) ? DEFAULT_OUT : '')
   if (out !== '' && config.profileMissed && !config.quick) results.profiles = await profileMissed(config, results, ctx)
   results.elapsedS = (Date.now() - started) / 1000
+  results.machine.loadAtEnd = os.loadavg()
   print(`\nDone in ${(results.elapsedS / 60).toFixed(1)} min.`)
   if (out !== '') {
     writeFileSync(out, resultsMarkdown(results))
@@ -154,7 +155,7 @@ function printPlan (config: BenchConfig, results: BenchResults, missing: ImplNam
   const w = config.workload
   const n = config.figures.length * config.runs * results.impls.length
   print(`noise-chat bench: ${config.figures.length} figure(s) x ${config.runs} run(s) x ${results.impls.length} implementation(s) = ${n} measurements, each in fresh server and client processes`)
-  print(`machine: Node ${results.machine.node}, ${results.machine.cpu}, ${results.machine.cores} cores`)
+  print(`machine: Node ${results.machine.node}, ${results.machine.cpu}, ${results.machine.cores} cores, load average ${results.machine.loadAtStart.map((l) => l.toFixed(2)).join(' ')}`)
   print(`workload: bulk ${w.bulkBytes} B in ${w.bulkChunk} B writes; small ${w.smallCount} x ${w.smallSize} B; handshakes ${w.handshakes} with ${w.concurrency} in flight; sequential ${w.sequential}; idle ${w.idle} connections`)
   if (!config.quick) print('The full default run (5 runs of all four implementations) takes about 10 minutes on 2 cores; --quick takes seconds.')
   if (missing.length > 0) print(`not available in this build, skipped: ${missing.join(', ')}`)
@@ -171,7 +172,9 @@ function machine (): Machine {
     platform: `${process.platform} ${process.arch}`,
     cpu: cpus[0]?.model.trim() ?? 'unknown',
     cores: cpus.length,
-    memoryGiB: os.totalmem() / 1024 ** 3
+    memoryGiB: os.totalmem() / 1024 ** 3,
+    loadAtStart: os.loadavg(),
+    loadAtEnd: []
   }
 }
 

@@ -1,0 +1,96 @@
+import test from 'brittle'
+import { spawnSync } from 'node:child_process'
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import os from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { parseConfig, parseSize, QUICK_WORKLOAD } from '../bench/config.js'
+import { FIGURE_NAMES } from '../bench/figures.js'
+import type { BenchResults } from '../bench/results.js'
+
+const RUN = fileURLToPath(new URL('../bench/run.js', import.meta.url))
+
+// Smaller than --quick: the point is that every figure runs end to end and
+// yields numbers, never how fast anything is (timings decide nothing here).
+const TINY = ['--quick', '--bulk-bytes', '1MiB', '--small-count', '2000', '--handshakes', '8', '--concurrency', '4', '--sequential', '4', '--idle', '8']
+
+function tempDir (t: { teardown: (fn: () => void) => void }): string {
+  const dir = mkdtempSync(join(os.tmpdir(), 'noise-chat-bench-test-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  return dir
+}
+
+function bench (args: string[], env: Record<string, string> = {}) {
+  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('BENCH_') && k !== 'npm_lifecycle_event'))
+  return spawnSync(process.execPath, [RUN, ...args], { encoding: 'utf8', env: { ...clean, ...env }, timeout: 60_000 })
+}
+
+test('a quick run measures every figure for each implementation and writes well-formed results', (t) => {
+  const dir = tempDir(t)
+  const out = join(dir, 'RESULTS.md')
+  const json = join(dir, 'results.json')
+  const r = bench([...TINY, '--impl', 'tls,ours', '--out', out, '--json', json])
+  t.is(r.status, 0, r.stderr)
+
+  const results = JSON.parse(readFileSync(json, 'utf8')) as BenchResults
+  t.alike(results.impls.map((i) => i.name), ['tls', 'ours'])
+  t.alike(results.figures, [...FIGURE_NAMES])
+  t.is(results.samples.length, FIGURE_NAMES.length * 2, 'one sample per figure and implementation')
+  for (const s of results.samples) {
+    t.ok(Number.isFinite(s.value), `${s.figure} ${s.impl} is a finite number`)
+    if (s.figure !== 'idle') t.ok(s.value > 0, `${s.figure} ${s.impl} is positive`) // idle RSS growth may be 0 for 8 connections
+    t.ok(s.elapsedMs > 0, `${s.figure} ${s.impl} took measurable time`)
+  }
+  t.ok(results.machine.cores > 0 && results.machine.node === process.version, 'machine recorded')
+
+  const md = readFileSync(out, 'utf8')
+  t.ok(md.startsWith('# Benchmark results'))
+  t.ok(md.includes('Quick mode'), 'a quick run says it is not comparable')
+  t.ok(md.includes('| figure | TLS 1.3 | noise-chat | noise-chat / TLS | target | verdict |'), 'medians table has a column per implementation')
+  for (const target of ['>= 1.0x TLS 1.3', '>= 2.0x TLS 1.3', '>= 1.5x TLS 1.3', '<= 10 KiB']) t.ok(md.includes(target), `states target ${target}`)
+  const verdicts = md.match(/\*\*(met|MISSED)\*\*/g) ?? []
+  t.ok(verdicts.length >= FIGURE_NAMES.length, 'a verdict for every figure')
+  t.ok(/\| bulk throughput, MB\/s \| [0-9.]+ \| [0-9.]+ \| [0-9.]+x \|/.test(md), 'bulk medians and ratio are numbers')
+  t.ok(r.stdout.includes('bulk throughput: noise-chat'), 'the console shows each verdict as it goes')
+})
+
+test('--only and --impl filter, and a filtered run leaves bench/RESULTS.md alone', (t) => {
+  const dir = tempDir(t)
+  const json = join(dir, 'results.json')
+  const r = bench([...TINY, '--json', json], { BENCH_ONLY: 'bulk', BENCH_IMPL: 'tcp' })
+  t.is(r.status, 0, r.stderr)
+  const results = JSON.parse(readFileSync(json, 'utf8')) as BenchResults
+  t.alike(results.samples.map((s) => [s.figure, s.impl]), [['bulk', 'tcp']])
+  t.ok(r.stdout.includes('Not writing bench/RESULTS.md'))
+})
+
+test('--profile writes a .cpuprofile per process and prints the top self time', (t) => {
+  const dir = tempDir(t)
+  const r = bench([...TINY, '--profile', '--only', 'small', '--profile-dir', dir])
+  t.is(r.status, 0, r.stderr)
+  for (const role of ['server', 'client']) {
+    const files = r.stdout.split('\n').map((l) => l.trim()).filter((l) => l.startsWith(join(dir, 'ours-small', role)) && l.endsWith('.cpuprofile'))
+    t.is(files.length, 1, `one ${role} profile listed`)
+    t.ok(files.length === 1 && existsSync(files[0]), `${role} profile exists`)
+  }
+  t.ok(/server \(ours, small\): \d+ ms busy/.test(r.stdout), 'server summary printed')
+  t.ok(r.stdout.includes('by script:'))
+})
+
+test('an unknown figure is a usage error that names it', (t) => {
+  const r = bench(['--only', 'bulk,warp'])
+  t.is(r.status, 2)
+  t.ok(r.stderr.includes("unknown name 'warp'"), r.stderr)
+  t.is(r.stdout, '')
+})
+
+test('workload sizes come from flags over environment over --quick defaults', (t) => {
+  const c = parseConfig(['--quick', '--bulk-bytes', '2MiB'], { BENCH_BULK_BYTES: '3MiB', BENCH_SMALL_COUNT: '1e3', BENCH_RUNS: '3' })
+  t.is(c.workload.bulkBytes, 2 * 1024 * 1024, 'flag wins over env')
+  t.is(c.workload.smallCount, 1000, 'env wins over quick default')
+  t.is(c.workload.handshakes, QUICK_WORKLOAD.handshakes, 'quick default otherwise')
+  t.is(c.runs, 3)
+  t.is(parseSize('1GiB'), 1024 ** 3)
+  t.is(parseSize('1_000_000'), 1_000_000)
+  t.exception(() => parseSize('12 parsecs'), /not a whole number/)
+})
