@@ -84,6 +84,12 @@ export const STREAM_HIGH_WATER_MARK_BYTES = 4 * 65536
 /** Most plaintext sealed into one socket write: bounds the copy a huge write() costs while keeping syscalls few. */
 export const MAX_WRITE_BATCH_BYTES = 16 * MAX_DATA_BYTES
 
+/** Frames at least this large are sealed with OpenSSL (node:crypto), smaller ones with libsodium: the measured break-even on 2 cores, where OpenSSL's per-call cost is repaid by its per-byte speed and the copy it saves. */
+export const OPENSSL_MIN_FRAME_BYTES = 16 * 1024
+
+/** A frame whose data comes in more pieces than this is gathered into one buffer first: a cipher update per tiny write costs more than the copy. */
+export const MAX_SEAL_PARTS = 8
+
 /** Reason sent in ABORT when the stream is destroyed without an error. */
 export const DEFAULT_ABORT_REASON = 'stream destroyed'
 
@@ -260,3 +266,6 @@ export const PLAINTEXT_LISTEN_HOST = '127.0.0.1'
 
 /** A joining member is told the nicks present up to this many members; past it only their number (one line, not a screenful). */
 export const NAMES_ON_JOIN_MAX = 50
+
+/** Longest the demo waits for any one step on 127.0.0.1: far above what loopback needs, so only a broken step hits it, and the demo fails instead of hanging. */
+export const DEMO_STEP_TIMEOUT_MS = 10_000
