@@ -87,6 +87,9 @@ export const MAX_WRITE_BATCH_BYTES = 16 * MAX_DATA_BYTES
 /** Frames at least this large are sealed with OpenSSL (node:crypto), smaller ones with libsodium: the measured break-even on 2 cores, where OpenSSL's per-call cost is repaid by its per-byte speed and the copy it saves. */
 export const OPENSSL_MIN_FRAME_BYTES = 16 * 1024
 
+/** A received frame spanning more socket chunks than this is gathered into one buffer: bounds what a peer dribbling bytes can make us hold. */
+export const MAX_FRAME_PIECES = 8
+
 /** A frame whose data comes in more pieces than this is gathered into one buffer first: a cipher update per tiny write costs more than the copy. */
 export const MAX_SEAL_PARTS = 8
 

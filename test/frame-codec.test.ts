@@ -4,7 +4,7 @@ import { encodeFrame, FrameDecoder, writeFrameHeader } from '../lib/secure/frame
 function decodeAll (chunks: Buffer[]): Buffer[] {
   const d = new FrameDecoder()
   const out: Buffer[] = []
-  for (const c of chunks) d.push(c, (b) => { out.push(Buffer.from(b)); return true })
+  for (const c of chunks) d.push(c, (pieces, length) => { out.push(Buffer.concat(pieces, length)); return true })
   return out
 }
 
@@ -51,7 +51,7 @@ test('a handler returning false holds the rest until resume, including later chu
   const d = new FrameDecoder()
   const out: string[] = []
   let hold = true
-  const handler = (b: Buffer): boolean => { out.push(b.toString()); const go = !hold; hold = false; return go }
+  const handler = (pieces: Buffer[]): boolean => { out.push(Buffer.concat(pieces).toString()); const go = !hold; hold = false; return go }
   d.push(Buffer.concat([encodeFrame(Buffer.from('a')), encodeFrame(Buffer.from('b'))]), handler)
   t.alike(out, ['a'])
   t.ok(d.paused)
@@ -60,6 +60,30 @@ test('a handler returning false holds the rest until resume, including later chu
   d.resume(handler)
   t.alike(out, ['a', 'b', 'c'])
   t.absent(d.paused)
+})
+
+test('a body dribbled in many tiny chunks is gathered into one buffer, not held as thousands of views', (t) => {
+  const d = new FrameDecoder()
+  const body = Buffer.alloc(1000)
+  for (let i = 0; i < body.byteLength; i++) body[i] = i & 0xff
+  const wire = encodeFrame(body)
+  let got: Buffer[] = []
+  for (const b of wire) d.push(Buffer.from([b]), (pieces) => { got = pieces; return true })
+  t.is(got.length, 1, 'one buffer')
+  t.ok(got[0]!.equals(body), 'the same bytes')
+})
+
+test('a body spanning a few chunks comes as views of them, not a copy', (t) => {
+  const d = new FrameDecoder()
+  const wire = encodeFrame(Buffer.alloc(300, 9))
+  const a = wire.subarray(0, 100)
+  const b = wire.subarray(100)
+  let got: Buffer[] = []
+  d.push(a, () => true)
+  d.push(b, (pieces) => { got = pieces; return true })
+  t.is(got.length, 2)
+  t.is(got[0]!.buffer, wire.buffer, 'a view of the chunk')
+  t.is(Buffer.concat(got).byteLength, 300)
 })
 
 test('midFrame tells a partial frame from a frame boundary', (t) => {

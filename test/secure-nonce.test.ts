@@ -98,12 +98,12 @@ test('a receiver whose rekey is out of step fails to decrypt', (t) => {
   send.nonce.set(65536n)
   receive.nonce.set(65536n)
   const wire = sealTransportFrame(send, 0, Buffer.from('x'))
-  t.is(openTransportFrame(receive, wire.subarray(2)).body.toString(), 'x', 'same step: fine')
+  t.is(Buffer.concat(openTransportFrame(receive, [wire.subarray(2)], wire.byteLength - 2).body).toString(), 'x', 'same step: fine')
   const lagging = new TransportCipher(Buffer.alloc(32, 1))
   lagging.nonce.set(65537n) // skipped the rekey at 65536
   const next = sealTransportFrame(send, 0, Buffer.from('y'))
   try {
-    openTransportFrame(lagging, next.subarray(2))
+    openTransportFrame(lagging, [next.subarray(2)], next.byteLength - 2)
     t.fail('decrypted with the old key')
   } catch (err: any) {
     t.is(err.code, 'ERR_DECRYPT_FAILED')

@@ -7,7 +7,7 @@ import {
 } from '../constants.js'
 import { SecureStreamError, secureStreamError } from '../errors.js'
 import { fingerprint, generateKeyPair } from '../identity/keypair.js'
-import { encodeFrame, FrameDecoder } from './frame-codec.js'
+import { encodeFrame, FrameDecoder, joinPieces } from './frame-codec.js'
 import { openTransportFrame, sealDataFrames, sealTransportFrame } from './transport-frame.js'
 import { checkHandshakeMessageLength, Handshake, type HandshakeResult, type StaticKeyPair } from './handshake.js'
 import type { SecureStreamOptions, VerifyRemoteKey } from './options.js'
@@ -20,6 +20,9 @@ import { TransportCipher } from './transport-cipher.js'
 export interface RawStream {
   write (chunk: Buffer): boolean
   end (): unknown
+  /** Optional: lets the many pieces of one batch of frames leave in one system call. */
+  cork? (): void
+  uncork? (): void
   destroy (err?: Error): unknown
   pause (): unknown
   resume (): unknown
@@ -203,10 +206,10 @@ export class SecureStream extends Duplex {
   }
 
   /** One complete frame body; returns false to hold back the frames after it. */
-  private readonly onFrame = (body: Buffer): boolean => {
+  private readonly onFrame = (pieces: Buffer[], length: number): boolean => {
     if (this.destroying || this.failure !== null) return false
-    if (this.phase === OPEN) return this.onTransportFrame(body)
-    return this.onHandshakeFrame(body)
+    if (this.phase === OPEN) return this.onTransportFrame(pieces, length)
+    return this.onHandshakeFrame(joinPieces(pieces, length))
   }
 
   private readonly checkMessage1Length = (length: number): void => {
@@ -241,21 +244,22 @@ export class SecureStream extends Duplex {
     return false
   }
 
-  private onTransportFrame (frameBody: Buffer): boolean {
+  private onTransportFrame (pieces: Buffer[], length: number): boolean {
     this.idleTimer?.refresh()
     if (this.endReceived) throw secureStreamError('ERR_UNEXPECTED_FRAME', "received a frame after the peer's END")
     const first = !this.receivedTransportFrame
     this.receivedTransportFrame = true
-    const { type, body } = openTransportFrame(this.receiver!, frameBody)
+    const { type, body, bodyLength } = openTransportFrame(this.receiver!, pieces, length)
     if (type === FRAME_DATA) return this.onData(body)
     if (type === FRAME_END) return this.onEnd()
-    if (type === FRAME_ABORT) return this.onAbort(body, first)
+    if (type === FRAME_ABORT) return this.onAbort(joinPieces(body, bodyLength), first)
     return true // PING: keep-alive only, never surfaces
   }
 
-  private onData (body: Buffer): boolean {
-    if (body.byteLength === 0) return true
-    if (!this.push(body)) {
+  private onData (body: Buffer[]): boolean {
+    let more = true
+    for (const piece of body) more = this.push(piece)
+    if (!more) {
       this.pausedForReader = true
       this.updateRawFlow()
     }
@@ -383,9 +387,13 @@ export class SecureStream extends Duplex {
     for (const chunk of batch) total += chunk.byteLength
     const cursor = { index: 0, offset: 0 }
     let flushed = true
+    const raw = this.rawStream
     while (total > 0) {
       const segment = Math.min(total, MAX_WRITE_BATCH_BYTES)
-      flushed = this.rawStream.write(sealDataFrames(this.sender!, batch, cursor, segment))
+      const wire = sealDataFrames(this.sender!, batch, cursor, segment)
+      raw.cork?.()
+      for (const piece of wire) flushed = raw.write(piece)
+      raw.uncork?.()
       total -= segment
     }
     this.sentSinceKeepAlive = true

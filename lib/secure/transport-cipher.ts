@@ -1,3 +1,4 @@
+import { createCipheriv, createDecipheriv } from 'node:crypto'
 import sodium from 'sodium-native'
 import { KEY_BYTES, TAG_BYTES } from '../constants.js'
 import { secureStreamError } from '../errors.js'
@@ -15,6 +16,14 @@ const EMPTY = Buffer.alloc(0)
  *
  * We do not use noise-handshake's CipherState for this: it writes only the
  * low 32 bits of the nonce and has no REKEY.
+ *
+ * The same AEAD comes from two libraries, chosen by frame size only:
+ * libsodium for small frames (its call costs under a microsecond, where
+ * node:crypto's cipher object costs several) and OpenSSL through node:crypto
+ * for large ones (about 20 % faster per byte here, and it reads each piece
+ * where it lies, so a large write is never copied into a frame buffer and a
+ * received frame is never copied out of the socket's chunks). Both compute ChaCha20-Poly1305-IETF exactly; the
+ * known-answer tests cover frames on both sides of the threshold.
  */
 export class TransportCipher {
   private readonly key: Buffer
@@ -38,12 +47,47 @@ export class TransportCipher {
     this.nonce.increment()
   }
 
+  /**
+   * Encrypt the concatenation of `parts` as one frame's plaintext, with
+   * OpenSSL, reading each part in place. Returns one ciphertext piece per
+   * part, then the 16-byte tag.
+   */
+  sealParts (parts: Uint8Array[]): Buffer[] {
+    this.prepare()
+    const cipher = createCipheriv('chacha20-poly1305', this.key, this.nonce.bytes, { authTagLength: TAG_BYTES })
+    const out = parts.map((part) => cipher.update(part))
+    cipher.final()
+    out.push(cipher.getAuthTag())
+    this.nonce.increment()
+    return out
+  }
+
   /** Decrypt one frame body into a new buffer; a bad tag is ERR_DECRYPT_FAILED. */
   open (ciphertext: Uint8Array): Buffer {
     this.prepare()
     const plaintext = Buffer.allocUnsafe(ciphertext.byteLength - TAG_BYTES)
     try {
       sodium.crypto_aead_chacha20poly1305_ietf_decrypt(plaintext, null, ciphertext, EMPTY, this.nonce.bytes, this.key)
+    } catch (err) {
+      throw secureStreamError('ERR_DECRYPT_FAILED', `frame ${this.nonce.value} failed authentication`, err)
+    }
+    this.nonce.increment()
+    return plaintext
+  }
+
+  /**
+   * Decrypt one frame body given as pieces (the views the frame arrived
+   * in), with OpenSSL, piece by piece: nothing is copied into one buffer
+   * first. Returns the plaintext pieces, only after the tag has verified.
+   */
+  openParts (pieces: Buffer[], length: number): Buffer[] {
+    this.prepare()
+    const { ciphertext, tag } = splitTag(pieces, length)
+    const decipher = createDecipheriv('chacha20-poly1305', this.key, this.nonce.bytes, { authTagLength: TAG_BYTES })
+    decipher.setAuthTag(tag)
+    const plaintext = ciphertext.map((piece) => decipher.update(piece))
+    try {
+      decipher.final()
     } catch (err) {
       throw secureStreamError('ERR_DECRYPT_FAILED', `frame ${this.nonce.value} failed authentication`, err)
     }
@@ -75,4 +119,23 @@ export class TransportCipher {
     out.copy(this.key, 0, 0, KEY_BYTES)
     sodium.sodium_memzero(out)
   }
+}
+
+/** Split a body given as pieces into the ciphertext views and the 16-byte tag at its end. */
+function splitTag (pieces: Buffer[], length: number): { ciphertext: Buffer[], tag: Buffer } {
+  const tagAt = length - TAG_BYTES
+  const ciphertext: Buffer[] = []
+  const tagParts: Buffer[] = []
+  let offset = 0
+  for (const piece of pieces) {
+    const end = offset + piece.byteLength
+    if (end <= tagAt) ciphertext.push(piece)
+    else if (offset >= tagAt) tagParts.push(piece)
+    else {
+      ciphertext.push(piece.subarray(0, tagAt - offset))
+      tagParts.push(piece.subarray(tagAt - offset))
+    }
+    offset = end
+  }
+  return { ciphertext, tag: tagParts.length === 1 ? tagParts[0]! : Buffer.concat(tagParts, TAG_BYTES) }
 }

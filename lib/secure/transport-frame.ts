@@ -1,9 +1,10 @@
 import {
   FRAME_ABORT, FRAME_DATA, FRAME_END, FRAME_HEADER_BYTES, FRAME_OVERHEAD_BYTES, FRAME_PING,
-  MAX_ABORT_REASON_BYTES, MAX_DATA_BYTES, MIN_TRANSPORT_BODY_BYTES, TAG_BYTES, TYPE_BYTES
+  MAX_ABORT_REASON_BYTES, MAX_DATA_BYTES, MAX_SEAL_PARTS, MIN_TRANSPORT_BODY_BYTES,
+  OPENSSL_MIN_FRAME_BYTES, TAG_BYTES, TYPE_BYTES
 } from '../constants.js'
 import { secureStreamError } from '../errors.js'
-import { writeFrameHeader } from './frame-codec.js'
+import { joinPieces, writeFrameHeader } from './frame-codec.js'
 import type { TransportCipher } from './transport-cipher.js'
 
 /**
@@ -12,10 +13,11 @@ import type { TransportCipher } from './transport-cipher.js'
  * encrypted in place, so the buffer that leaves is the buffer we filled.
  */
 
-/** A decrypted transport frame: its type and a view of its body. */
+/** A decrypted transport frame: its type and its body, as the pieces it was decrypted in. */
 export interface TransportFrame {
   type: number
-  body: Buffer
+  body: Buffer[]
+  bodyLength: number
 }
 
 /** Seal one frame of `type` carrying `body` into wire bytes (length prefix included). */
@@ -36,56 +38,87 @@ export interface ChunkCursor {
 
 /**
  * Seal `length` bytes from `chunks`, starting at `cursor` (advanced in
- * place), into as few DATA frames as possible, all in one new buffer: many
- * small writes become one full frame and one socket write.
+ * place), into as few DATA frames as possible. Returns the wire bytes as a
+ * list of buffers to write in order (with cork/uncork, one system call):
+ * many small writes become one full frame, and a large write is encrypted
+ * straight from the caller's buffer.
  */
-export function sealDataFrames (cipher: TransportCipher, chunks: Buffer[], cursor: ChunkCursor, length: number): Buffer {
-  const frames = Math.ceil(length / MAX_DATA_BYTES)
-  const wire = Buffer.allocUnsafe(length + frames * FRAME_OVERHEAD_BYTES)
-  let pos = 0
+export function sealDataFrames (cipher: TransportCipher, chunks: Buffer[], cursor: ChunkCursor, length: number): Buffer[] {
+  const out: Buffer[] = []
   let left = length
   while (left > 0) {
     const size = Math.min(left, MAX_DATA_BYTES)
-    writeFrameHeader(wire, pos, TYPE_BYTES + size + TAG_BYTES)
-    wire[pos + FRAME_HEADER_BYTES] = FRAME_DATA
-    copyFromChunks(chunks, cursor, wire, pos + FRAME_HEADER_BYTES + TYPE_BYTES, size)
-    cipher.sealInPlace(wire, pos + FRAME_HEADER_BYTES, TYPE_BYTES + size)
-    pos += size + FRAME_OVERHEAD_BYTES
+    if (size + TYPE_BYTES >= OPENSSL_MIN_FRAME_BYTES) sealLargeDataFrame(cipher, chunks, cursor, size, out)
+    else out.push(sealSmallDataFrame(cipher, chunks, cursor, size))
     left -= size
   }
+  return out
+}
+
+/** A small frame: gathered into one buffer and sealed in place (libsodium). */
+function sealSmallDataFrame (cipher: TransportCipher, chunks: Buffer[], cursor: ChunkCursor, size: number): Buffer {
+  const wire = Buffer.allocUnsafe(size + FRAME_OVERHEAD_BYTES)
+  writeFrameHeader(wire, 0, TYPE_BYTES + size + TAG_BYTES)
+  wire[FRAME_HEADER_BYTES] = FRAME_DATA
+  const slices = takeSlices(chunks, cursor, size)
+  let at = FRAME_HEADER_BYTES + TYPE_BYTES
+  for (const slice of slices) {
+    wire.set(slice, at)
+    at += slice.byteLength
+  }
+  cipher.sealInPlace(wire, FRAME_HEADER_BYTES, TYPE_BYTES + size)
   return wire
 }
 
-function copyFromChunks (chunks: Buffer[], cursor: ChunkCursor, out: Buffer, at: number, size: number): void {
-  let filled = 0
-  while (filled < size) {
+/** A large frame: sealed by OpenSSL from the caller's buffers; pushes header+type, ciphertext pieces, tag. */
+function sealLargeDataFrame (cipher: TransportCipher, chunks: Buffer[], cursor: ChunkCursor, size: number, out: Buffer[]): void {
+  let slices = takeSlices(chunks, cursor, size)
+  if (slices.length > MAX_SEAL_PARTS) slices = [Buffer.concat(slices, size)]
+  const [type, ...rest] = cipher.sealParts([DATA_TYPE, ...slices])
+  const head = Buffer.allocUnsafe(FRAME_HEADER_BYTES + TYPE_BYTES)
+  writeFrameHeader(head, 0, TYPE_BYTES + size + TAG_BYTES)
+  head[FRAME_HEADER_BYTES] = type![0]!
+  out.push(head, ...rest)
+}
+
+const DATA_TYPE = Buffer.from([FRAME_DATA])
+
+/** Views of the next `size` bytes of `chunks` from `cursor` (advanced); copies nothing. */
+function takeSlices (chunks: Buffer[], cursor: ChunkCursor, size: number): Buffer[] {
+  const slices: Buffer[] = []
+  let taken = 0
+  while (taken < size) {
     const chunk = chunks[cursor.index]!
-    const n = Math.min(size - filled, chunk.byteLength - cursor.offset)
-    chunk.copy(out, at + filled, cursor.offset, cursor.offset + n)
-    filled += n
+    const n = Math.min(size - taken, chunk.byteLength - cursor.offset)
+    slices.push(n === chunk.byteLength ? chunk : chunk.subarray(cursor.offset, cursor.offset + n))
+    taken += n
     cursor.offset += n
     if (cursor.offset === chunk.byteLength) {
       cursor.index++
       cursor.offset = 0
     }
   }
+  return slices
 }
 
 /**
- * Decrypt and check one transport frame body. Anything the spec does not
- * allow is ERR_BAD_FRAME; a failed tag is ERR_DECRYPT_FAILED (thrown by the
- * cipher). DATA bodies need no length check: a uint16 frame cannot carry
- * more than 65518 bytes of DATA.
+ * Decrypt and check one transport frame body, given as the pieces it
+ * arrived in. Anything the spec does not allow is ERR_BAD_FRAME; a failed
+ * tag is ERR_DECRYPT_FAILED (thrown by the cipher). DATA bodies need no
+ * length check: a uint16 frame cannot carry more than 65518 bytes of DATA.
  */
-export function openTransportFrame (cipher: TransportCipher, body: Buffer): TransportFrame {
-  if (body.byteLength < MIN_TRANSPORT_BODY_BYTES) {
-    throw secureStreamError('ERR_BAD_FRAME', `transport frame of ${body.byteLength} bytes is too short to hold a type byte and a tag`)
+export function openTransportFrame (cipher: TransportCipher, pieces: Buffer[], length: number): TransportFrame {
+  if (length < MIN_TRANSPORT_BODY_BYTES) {
+    throw secureStreamError('ERR_BAD_FRAME', `transport frame of ${length} bytes is too short to hold a type byte and a tag`)
   }
-  const plaintext = cipher.open(body)
-  const type = plaintext[0]!
-  const payload = plaintext.subarray(TYPE_BYTES)
-  checkBodyLength(type, payload.byteLength)
-  return { type, body: payload }
+  const plaintext = length >= OPENSSL_MIN_FRAME_BYTES
+    ? cipher.openParts(pieces, length)
+    : [cipher.open(joinPieces(pieces, length))]
+  const type = plaintext[0]![0]!
+  const bodyLength = length - TYPE_BYTES - TAG_BYTES
+  checkBodyLength(type, bodyLength)
+  const body = plaintext.map((piece, i) => i === 0 ? piece.subarray(TYPE_BYTES) : piece).filter((piece) => piece.byteLength > 0)
+  return { type, body, bodyLength }
 }
 
 function checkBodyLength (type: number, length: number): void {
