@@ -5,7 +5,7 @@ import { connectSecure, pipeStreams } from '../tools/pipe.js'
 import { formatHostPort, parseTarget } from './address.js'
 import { parseOptions, secondsOption } from './parse-options.js'
 import { interruptible } from './interrupt.js'
-import { INITIATOR_KEY_OPTIONS, INITIATOR_KEY_USAGE, initiatorVerifier, loadInitiatorKey } from './tool-identity.js'
+import { INITIATOR_KEY_OPTIONS, INITIATOR_KEY_USAGE, checkInitiatorFlags, initiatorVerifier, loadInitiatorKey } from './tool-identity.js'
 import type { CliCommand, CliIO } from './command.js'
 
 const USAGE = `Usage: noise-chat pipe HOST:PORT [options]
@@ -45,6 +45,7 @@ async function run (args: string[], io: CliIO): Promise<number> {
   const target = parseTarget(positionals[0]!, 'HOST:PORT')
   const connectTimeout = secondsOption(values['connect-timeout'], 'connect-timeout', TOOL_CONNECT_TIMEOUT_MS)
   const handshakeTimeout = secondsOption(values['handshake-timeout'], 'handshake-timeout', HANDSHAKE_TIMEOUT_MS)
+  checkInitiatorFlags(values)
   const keyPair = await loadInitiatorKey(values.key, io)
   const verify = initiatorVerifier(target, values, keyPair, io, true)
 

@@ -5,7 +5,7 @@ import { askOnTerminal } from '../identity/host-key-prompt.js'
 import { createdKeyMessage, loadOrCreateKeyPair } from '../identity/key-file.js'
 import { encodePublicKey, fingerprint, samePublicKey, type KeyPair } from '../identity/keypair.js'
 import { defaultPaths } from '../identity/paths.js'
-import { verifierFromTrustOptions } from '../identity/trust-policy.js'
+import { chooseHostKeyPolicy, verifierFromTrustOptions } from '../identity/trust-policy.js'
 import { acceptAnyKey, type VerifyRemoteKey } from '../secure/options.js'
 import type { CliIO } from './command.js'
 import type { HostPort } from './address.js'
@@ -66,6 +66,16 @@ export interface InitiatorTrustFlags {
   'accept-new'?: boolean | undefined
   strict?: boolean | undefined
   'known-hosts'?: string | undefined
+}
+
+/**
+ * Check the trust flags of a connecting command before anything else (a
+ * bad pin or contradictory flags are usage errors before a key file is
+ * created). initiatorVerifier checks them too; this only lets a command
+ * fail first.
+ */
+export function checkInitiatorFlags (flags: InitiatorTrustFlags): void {
+  chooseHostKeyPolicy({ serverKey: flags['server-key'], acceptNew: flags['accept-new'], strict: flags.strict, isTTY: false })
 }
 
 /**

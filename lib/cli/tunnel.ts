@@ -11,7 +11,7 @@ import { integerOption, parseOptions, secondsOption } from './parse-options.js'
 import { waitForSignal } from './signals.js'
 import { describeFailure } from './tool-report.js'
 import {
-  INITIATOR_KEY_OPTIONS, INITIATOR_KEY_USAGE, RESPONDER_KEY_OPTIONS, RESPONDER_KEY_USAGE, initiatorVerifier,
+  INITIATOR_KEY_OPTIONS, INITIATOR_KEY_USAGE, RESPONDER_KEY_OPTIONS, RESPONDER_KEY_USAGE, checkInitiatorFlags, initiatorVerifier,
   loadInitiatorKey, loadResponderKey, reloadOnHangup, responderBanner, responderTrust
 } from './tool-identity.js'
 import type { CliCommand, CliIO } from './command.js'
@@ -94,6 +94,7 @@ async function run (args: string[], io: CliIO): Promise<number> {
   const log = logger(io, `tunnel ${role}`, values.quiet === true)
 
   if (role === 'client') {
+    checkInitiatorFlags(values)
     const keyPair = await loadInitiatorKey(values.key, io)
     const verify = initiatorVerifier(to, values, keyPair, io, false)
     const tunnel = new TunnelClient({ keyPair, verify, listen, to, ...limits })
