@@ -118,7 +118,7 @@ test('leaving and nick changes are announced with reasons', (t) => {
 })
 
 test('a reader that never reads is disconnected with a reason; the others go on', (t) => {
-  const room = new Room({ fanOut: new LocalFanOut<Member>(200) })
+  const room = new Room({ fanOut: new LocalFanOut<Member>(200, (check) => check()) })
   const a = joinAs(room, 'alice')
   const slow = joinAs(room, 'slow')
   const c = joinAs(room, 'carol')
@@ -129,6 +129,24 @@ test('a reader that never reads is disconnected with a reason; the others go on'
   t.ok(c.conn.lines.includes('-- slow left: too slow (stopped reading) (2 connected)'))
   t.is(c.conn.lines.filter((l) => l.startsWith('<alice>')).length, 20, 'carol got every line')
   t.is(a.conn.lines.filter((l) => l.startsWith('<alice>')).length, 20)
+})
+
+test('the slow-reader check waits for the deferred moment, and spares a member who caught up', (t) => {
+  const checks: Array<() => void> = []
+  const room = new Room({ fanOut: new LocalFanOut<Member>(100, (check) => checks.push(check)) })
+  const a = joinAs(room, 'alice')
+  const b = joinAs(room, 'bob')
+  b.conn.stalled = true
+  room.say(a.member, 'x'.repeat(150))
+  t.is(checks.length, 1, 'a check is scheduled, not run')
+  t.ok(b.member.inRoom, 'nobody is dropped in the middle of a burst')
+  b.conn.pending = 0
+  checks.shift()!()
+  t.ok(b.member.inRoom, 'bob caught up before the check: he stays')
+  room.say(a.member, 'y'.repeat(150))
+  checks.shift()!()
+  t.absent(b.member.inRoom, 'still behind at the check: dropped')
+  t.is(b.conn.closed?.error?.code, 'ERR_SLOW_READER')
 })
 
 test('shutdown tells everyone, then ends each connection cleanly', (t) => {

@@ -33,23 +33,37 @@ export interface FanOut<M extends Recipient> {
   broadcast (line: Buffer): void
   /** Deliver `line` to one member. */
   unicast (member: M, line: Buffer): void
-  /** Set by the room: called for each member whose unsent output passed the bound after a delivery. */
+  /** Set by the room: called for each member whose unsent output passed the bound (soon after a delivery). */
   onOverflow: (member: M) => void
 }
 
+/** Runs a function later; LocalFanOut checks for overflowing members through it. */
+export type Defer = (fn: () => void) => void
+
 /**
  * The fan-out of a room held in one process: it writes straight to each
- * member's connection and, after each delivery, reports the members whose
- * output buffer passed `maxOutboundBytes`, so that one stalled reader is
- * dropped instead of holding up (or eating the memory of) everyone else.
+ * member's connection and drops a member whose unsent output passed
+ * `maxOutboundBytes`, so that one stalled reader is dropped instead of
+ * holding up (or eating the memory of) everyone else.
+ *
+ * The check is deferred (by default with setImmediate): a burst of lines
+ * handled in one turn of the event loop queues them all before the stream
+ * can hand any to the socket, so measuring at once would count a fast
+ * member as slow. By the time the deferred check runs, whatever the
+ * network accepted has left; what remains is what the member did not read.
  */
 export class LocalFanOut<M extends Recipient> implements FanOut<M> {
   readonly maxOutboundBytes: number
   onOverflow: (member: M) => void = () => {}
   private readonly members = new Set<M>()
+  private readonly suspects = new Set<M>()
+  private readonly defer: Defer
+  private checkPending = false
 
-  constructor (maxOutboundBytes: number) {
+  /** `defer` schedules the overflow check; pass `(fn) => fn()` to check right after each delivery. */
+  constructor (maxOutboundBytes: number, defer: Defer = setImmediate) {
     this.maxOutboundBytes = maxOutboundBytes
+    this.defer = defer
   }
 
   attach (member: M): void {
@@ -58,21 +72,22 @@ export class LocalFanOut<M extends Recipient> implements FanOut<M> {
 
   detach (member: M): void {
     this.members.delete(member)
+    this.suspects.delete(member)
   }
 
   broadcast (line: Buffer): void {
-    let overflowing: M[] | undefined
     for (const member of this.members) {
       member.connection.send(line)
-      if (member.connection.bufferedBytes() > this.maxOutboundBytes) (overflowing ??= []).push(member)
+      if (member.connection.bufferedBytes() > this.maxOutboundBytes) this.suspects.add(member)
     }
-    // Reported after the loop: the handler detaches members and broadcasts their leaving.
-    if (overflowing !== undefined) for (const member of overflowing) this.report(member)
+    // After the loop: the handler detaches members and broadcasts their leaving.
+    this.scheduleCheck()
   }
 
   unicast (member: M, line: Buffer): void {
     member.connection.send(line)
-    if (member.connection.bufferedBytes() > this.maxOutboundBytes) this.report(member)
+    if (member.connection.bufferedBytes() > this.maxOutboundBytes) this.suspects.add(member)
+    this.scheduleCheck()
   }
 
   /** Members attached now. */
@@ -80,7 +95,16 @@ export class LocalFanOut<M extends Recipient> implements FanOut<M> {
     return this.members.size
   }
 
-  private report (member: M): void {
-    if (this.members.has(member)) this.onOverflow(member)
+  private scheduleCheck (): void {
+    if (this.suspects.size === 0 || this.checkPending) return
+    this.checkPending = true
+    this.defer(() => {
+      this.checkPending = false
+      const suspects = [...this.suspects]
+      this.suspects.clear()
+      for (const member of suspects) {
+        if (this.members.has(member) && member.connection.bufferedBytes() > this.maxOutboundBytes) this.onOverflow(member)
+      }
+    })
   }
 }

@@ -1,0 +1,323 @@
+import { EventEmitter, once } from 'node:events'
+import net from 'node:net'
+import { join } from 'node:path'
+import {
+  BANS_FILE, CHAT_IDLE_TIMEOUT_MS, CHAT_KEEP_ALIVE_MS, CHAT_SHUTDOWN_GRACE_MS, DEFAULT_MAX_CLIENTS,
+  HANDSHAKE_TIMEOUT_MS, JOIN_NICK_WAIT_MS, MAX_LINE_BYTES, MAX_OUTBOUND_BYTES, NICK_REGISTRY_FILE
+} from '../constants.js'
+import { chatError, type ChatError } from '../errors.js'
+import { fingerprint, type KeyPair } from '../identity/keypair.js'
+import type { VerifyRemoteKey } from '../secure/options.js'
+import { SecureStream } from '../secure/secure-stream.js'
+import { BanList, formatDuration } from './bans.js'
+import { LocalFanOut, type MemberConnection } from './fan-out.js'
+import { LineSplitter } from './line-splitter.js'
+import { NickRegistry, type ReservedNick } from './nick-registry.js'
+import type { RateLimitOptions } from './rate-limit.js'
+import { Room, type Member, type RoomLogEvent } from './room.js'
+import { sanitizeText } from './sanitize.js'
+import { Session } from './session.js'
+
+/** Options of a chat server. */
+export interface ChatServerOptions {
+  /** The server's static key pair. */
+  keyPair: KeyPair
+  /** Decides about client keys before anything else (the authorized keys verifier); absent = any key. */
+  verify?: VerifyRemoteKey
+  /** Whether a key may use operator commands (asked each time, so reloads apply at once). */
+  isOperator?: (publicKey: Buffer) => boolean
+  /** Nicks reserved for keys (from authorized keys comments). */
+  reserved?: ReservedNick[]
+  /** Message of the day, one string per line. */
+  motd?: string[]
+  /** Messages replayed to joining members (default 20). */
+  historyLines?: number
+  /** Most members at once (default 1000). */
+  maxClients?: number
+  /** Each member's rate limit. */
+  rate?: RateLimitOptions
+  /** Where nicks and bans persist; absent = kept in memory only. */
+  stateDir?: string
+  /** Unsent output per member past which it is disconnected (default 256 KiB). */
+  maxOutboundBytes?: number
+  /** Secure stream timers, in ms (defaults: the chat's keep-alive and idle timeout, the spec's handshake timeout). */
+  keepAlive?: number
+  idleTimeout?: number
+  handshakeTimeout?: number
+  /** How long to wait for a first `/nick` line before joining a member under its default nick. */
+  joinWait?: number
+  /** How long a clean close waits for the member's END before cutting the connection. */
+  closeGrace?: number
+}
+
+/** One event of the server's log: room events plus connections and refusals. */
+export interface ChatServerLogEvent {
+  event: RoomLogEvent['event'] | 'connect' | 'refused' | 'disconnect' | 'error'
+  nick?: string
+  fingerprint?: string
+  remote?: string
+  detail?: string
+  /** What a member said; only room events carry it. */
+  text?: string
+}
+
+/** One connection and its state, from accept to close. */
+interface Connection {
+  socket: net.Socket
+  stream: SecureStream
+  session: Session | undefined
+  /** We sent END (or began to): nothing more is written. */
+  ended: boolean
+  closeTimer: NodeJS.Timeout | undefined
+}
+
+/**
+ * The chat server: a TCP listener whose every connection is a secure
+ * stream (responder) carrying lines to a Session of one Room. This file is
+ * the only one of the chat that sees sockets.
+ *
+ * Events: 'log' (ChatServerLogEvent), 'error' for state files it could not
+ * write (the room goes on).
+ */
+export class ChatServer extends EventEmitter {
+  readonly room: Room
+  readonly keyPair: KeyPair
+  readonly maxClients: number
+  private readonly options: ChatServerOptions
+  private readonly tcp: net.Server
+  private readonly connections = new Set<Connection>()
+  private closing = false
+
+  private constructor (options: ChatServerOptions, registry: NickRegistry, bans: BanList) {
+    super()
+    this.options = options
+    this.keyPair = options.keyPair
+    this.maxClients = options.maxClients ?? DEFAULT_MAX_CLIENTS
+    if (options.reserved !== undefined) registry.setReserved(options.reserved)
+    this.room = new Room({
+      registry,
+      bans,
+      historyLines: options.historyLines,
+      motd: (options.motd ?? []).map(sanitizeText),
+      isOperator: options.isOperator,
+      fanOut: new LocalFanOut<Member>(options.maxOutboundBytes ?? MAX_OUTBOUND_BYTES),
+      log: (event) => this.log(event)
+    })
+    this.tcp = net.createServer({ allowHalfOpen: true, pauseOnConnect: true }, (socket) => this.accept(socket))
+    // Handshakes in progress count too, but a crowd of them must not starve the members.
+    this.tcp.maxConnections = this.maxClients + 64
+  }
+
+  /** A server with its nick registry and ban list loaded from the state directory. */
+  static async create (options: ChatServerOptions): Promise<ChatServer> {
+    let server: ChatServer | undefined
+    const onError = (err: unknown): void => { server?.emit('error', err) }
+    const dir = options.stateDir
+    const registry = await NickRegistry.open(dir === undefined ? undefined : join(dir, NICK_REGISTRY_FILE), { onError })
+    const bans = await BanList.open(dir === undefined ? undefined : join(dir, BANS_FILE), onError)
+    server = new ChatServer(options, registry, bans)
+    return server
+  }
+
+  /** Listen; resolves to the address bound (port 0 picks a free one). */
+  async listen (port: number, host: string): Promise<{ host: string, port: number }> {
+    const failed = once(this.tcp, 'error').then(([err]) => { throw err as Error })
+    this.tcp.listen(port, host)
+    await Promise.race([once(this.tcp, 'listening'), failed])
+    failed.catch(() => {})
+    const address = this.tcp.address() as net.AddressInfo
+    return { host: address.address, port: address.port }
+  }
+
+  /** Connections open now (handshaking or in the room). */
+  get connectionCount (): number {
+    return this.connections.size
+  }
+
+  /** Replace the reserved nicks (SIGHUP reload). */
+  setReserved (entries: ReservedNick[]): void {
+    this.room.registry.setReserved(entries)
+    this.room.refreshVerified()
+  }
+
+  /** Replace the message of the day (SIGHUP reload); each line is cleaned like a member's. */
+  setMotd (lines: string[]): void {
+    this.room.motd = lines.map(sanitizeText)
+  }
+
+  /**
+   * Shut down: stop accepting, tell every member `notice`, send END to
+   * each, wait up to the grace period for their END, cut what is left,
+   * and write the state files.
+   */
+  async close (notice = 'the server is shutting down'): Promise<void> {
+    if (this.closing) return
+    this.closing = true
+    this.tcp.close()
+    this.room.close(notice)
+    for (const c of this.connections) {
+      // Handshakes in progress are cut; members not yet joined get END like the rest.
+      if (c.session === undefined) c.stream.destroy(chatError('ERR_SERVER_SHUTDOWN', notice))
+      else this.endConnection(c)
+    }
+    const grace = this.options.closeGrace ?? CHAT_SHUTDOWN_GRACE_MS
+    const deadline = new Promise<void>((resolve) => setTimeout(resolve, grace).unref())
+    await Promise.race([Promise.all([...this.connections].map((c) => closed(c.stream))), deadline])
+    for (const c of this.connections) c.stream.destroy(chatError('ERR_SERVER_SHUTDOWN', notice))
+    await Promise.all([...this.connections].map((c) => closed(c.stream)))
+    await Promise.allSettled([this.room.registry.flush(), this.room.bans.flush()])
+  }
+
+  private accept (socket: net.Socket): void {
+    const remote = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}`
+    if (this.closing) return void socket.destroy()
+    const stream = new SecureStream(false, socket, {
+      keyPair: this.keyPair,
+      verify: (key, info) => this.verifyMember(key, info),
+      keepAlive: this.options.keepAlive ?? CHAT_KEEP_ALIVE_MS,
+      idleTimeout: this.options.idleTimeout ?? CHAT_IDLE_TIMEOUT_MS,
+      handshakeTimeout: this.options.handshakeTimeout ?? HANDSHAKE_TIMEOUT_MS
+    })
+    const connection: Connection = { socket, stream, session: undefined, ended: false, closeTimer: undefined }
+    this.connections.add(connection)
+    stream.on('error', (err: Error) => this.onStreamError(connection, err, remote))
+    stream.on('close', () => {
+      clearTimeout(connection.closeTimer)
+      this.connections.delete(connection)
+      connection.session?.end('connection lost')
+    })
+    stream.opened.then(() => this.open(connection, remote), () => {})
+    socket.resume()
+  }
+
+  /** Allowlist first, then the ban list, then room for one more. Thrown messages reach the client. */
+  private async verifyMember (key: Buffer, info: Parameters<VerifyRemoteKey>[1]): Promise<boolean> {
+    if (this.options.verify !== undefined && (await this.options.verify(key, info)) !== true) return false
+    const ban = this.room.bans.find(key, Date.now())
+    if (ban !== undefined) throw banError(ban.untilMs, ban.reason)
+    if (this.room.size >= this.maxClients) {
+      throw chatError('ERR_SERVER_FULL', `the server is full (${this.maxClients} members); try again later`)
+    }
+    return true
+  }
+
+  private open (connection: Connection, remote: string): void {
+    const { stream } = connection
+    const publicKey = stream.remotePublicKey!
+    this.log({ event: 'connect', fingerprint: fingerprint(publicKey), remote })
+    const session = new Session(this.room, publicKey, this.memberConnection(connection), { rate: this.options.rate })
+    connection.session = session
+    const splitter = new LineSplitter(MAX_LINE_BYTES)
+    const joinTimer = setTimeout(() => session.join(), this.options.joinWait ?? JOIN_NICK_WAIT_MS)
+    joinTimer.unref()
+    const deliver = (events: ReturnType<LineSplitter['push']>): void => {
+      for (const event of events) {
+        if (event.type === 'line') session.receiveLine(event.text)
+        else session.receiveOverlong(event.limit)
+      }
+    }
+    stream.on('data', (data: unknown) => deliver(splitter.push(data as Buffer)))
+    stream.on('end', () => {
+      clearTimeout(joinTimer)
+      deliver(splitter.end())
+      session.end('quit')
+      this.endConnection(connection)
+    })
+    stream.on('close', () => clearTimeout(joinTimer))
+  }
+
+  /** A member's way out, over its secure stream. */
+  private memberConnection (connection: Connection): MemberConnection {
+    const { stream, socket } = connection
+    return {
+      send: (bytes) => {
+        if (!connection.ended && !stream.destroying) stream.write(bytes)
+      },
+      // What streamx still queues plus what the socket has not yet handed to the kernel.
+      bufferedBytes: () => writableBuffered(stream) + socket.writableLength,
+      close: (error?: ChatError) => {
+        if (error === undefined) return this.endConnection(connection)
+        this.abortConnection(connection, error)
+      }
+    }
+  }
+
+  /**
+   * Disconnect with a reason (sent in ABORT). What was written just before
+   * (the notice that explains it) is still queued in the stream: let it
+   * reach the socket first, briefly, unless the member is dropped for not
+   * reading, where waiting is the very problem.
+   */
+  private abortConnection (connection: Connection, error: ChatError): void {
+    const { stream } = connection
+    if (stream.destroying || connection.ended) return
+    connection.ended = true
+    if (error.code === 'ERR_SLOW_READER') return void stream.destroy(error)
+    const giveUpAt = Date.now() + ABORT_FLUSH_MS
+    const attempt = (): void => {
+      if (stream.destroying) return
+      if (writableBuffered(stream) === 0 || Date.now() >= giveUpAt) return void stream.destroy(error)
+      setTimeout(attempt, 5).unref()
+    }
+    setImmediate(attempt)
+  }
+
+  /** Send END (once); cut the connection if the member's END does not follow within the grace period. */
+  private endConnection (connection: Connection): void {
+    const { stream } = connection
+    if (stream.destroying || connection.ended) return
+    connection.ended = true
+    stream.end()
+    connection.closeTimer = setTimeout(() => stream.destroy(chatError('ERR_SERVER_SHUTDOWN', 'no END from the peer after ours')), this.options.closeGrace ?? CHAT_SHUTDOWN_GRACE_MS)
+    connection.closeTimer.unref()
+  }
+
+  private onStreamError (connection: Connection, err: Error, remote: string): void {
+    const code = (err as { code?: string }).code ?? ''
+    const publicKey = connection.stream.remotePublicKey
+    const who = publicKey === null ? {} : { fingerprint: fingerprint(publicKey) }
+    if (connection.session === undefined) {
+      const cause = (err as { cause?: unknown }).cause
+      const detail = code === 'ERR_REMOTE_KEY_REJECTED' && cause instanceof Error ? cause.message : err.message
+      this.log({ event: 'refused', remote, ...who, detail: `${firstLine(detail)} (${code || 'error'})` })
+      return
+    }
+    connection.session.end(leaveReason(err))
+    this.log({ event: 'disconnect', remote, ...who, detail: `${firstLine(err.message)} (${code || 'error'})` })
+  }
+
+  private log (event: ChatServerLogEvent): void {
+    this.emit('log', event)
+  }
+}
+
+/** Longest a disconnection waits for the lines queued before it to reach the socket. */
+const ABORT_FLUSH_MS = 500
+
+/** The reason others are told when a member's connection failed. */
+function leaveReason (err: Error): string {
+  const code = (err as { code?: string }).code
+  if (code === 'ERR_IDLE_TIMEOUT') return 'timed out'
+  if (code === 'ERR_PEER_ABORTED') return 'quit: connection aborted'
+  return 'connection lost'
+}
+
+function banError (untilMs: number | undefined, reason: string): ChatError {
+  const until = untilMs === undefined ? '' : ` for another ${formatDuration(untilMs - Date.now())}`
+  return chatError('ERR_BANNED', `your key is banned from this server${until}${reason === '' ? '' : ': ' + reason}`)
+}
+
+function writableBuffered (stream: SecureStream): number {
+  const state = (stream as unknown as { _writableState?: { buffered?: number } })._writableState
+  return state?.buffered ?? 0
+}
+
+function closed (stream: SecureStream): Promise<void> {
+  if (stream.destroyed) return Promise.resolve()
+  return new Promise((resolve) => stream.once('close', () => resolve()))
+}
+
+function firstLine (text: string): string {
+  const i = text.indexOf('\n')
+  return i === -1 ? text : text.slice(0, i)
+}
