@@ -1,0 +1,194 @@
+import { once } from 'node:events'
+import { emitKeypressEvents } from 'node:readline'
+import type { ReadStream } from 'node:tty'
+import {
+  CHAT_SHUTDOWN_GRACE_MS, DEFAULT_CHAT_PORT, EXIT_CONNECT_FAILED, EXIT_FAILURE, EXIT_HANDSHAKE, EXIT_HOST_KEY,
+  EXIT_KEY_REFUSED, EXIT_OK, EXIT_STREAM_BROKEN, EXIT_USAGE, HANDSHAKE_TIMEOUT_MS, TOOL_CONNECT_TIMEOUT_MS
+} from '../constants.js'
+import { UsageError } from '../errors.js'
+import { connectChat, ReconnectingChat, type ChatClientOptions, type ChatConnection } from '../chat/client.js'
+import { commandNames } from '../chat/commands.js'
+import { nickProblem } from '../chat/nick.js'
+import { TerminalView, type Key } from '../chat/terminal.js'
+import { parseHostPort } from '../identity/host-port.js'
+import { parseOptions, secondsOption } from './parse-options.js'
+import { interruptible } from './interrupt.js'
+import { INITIATOR_KEY_OPTIONS, INITIATOR_KEY_USAGE, initiatorVerifier, loadInitiatorKey } from './tool-identity.js'
+import type { CliCommand, CliIO } from './command.js'
+
+const USAGE = `Usage: noise-chat connect HOST[:PORT] [options]
+
+Join a 'noise-chat server' room (default port ${DEFAULT_CHAT_PORT}). Your key is your
+identity: the first time, one is created in $XDG_CONFIG_HOME/noise-chat.
+The server's key is checked before anything is sent, as ssh checks host
+keys: pinned with --server-key, or recorded in known hosts on first use.
+On a terminal, an unknown server's fingerprint is shown and you are asked;
+off a terminal an unknown server is refused unless --accept-new or
+--server-key says what to do.
+
+On a terminal: type and press Enter to send; /help lists the commands.
+Messages never break the line you are typing; Tab completes nicks and
+commands; a mention or a private message rings the bell. /quit, Ctrl-D or
+Ctrl-C leave cleanly. A lost connection is re-established with backoff,
+checking the server's key again.
+
+Off a terminal (stdin piped): each input line is sent, each received line
+printed; at the end of input it exits 0 once the server has everything.
+
+Options:
+  --nick NICK            join under NICK (1-16 of A-Z a-z 0-9 _ . -)
+${INITIATOR_KEY_USAGE}
+  --connect-timeout SEC  give up connecting after SEC seconds (default ${TOOL_CONNECT_TIMEOUT_MS / 1000})
+  --handshake-timeout SEC
+                         give up the handshake after SEC seconds (default ${HANDSHAKE_TIMEOUT_MS / 1000})
+
+Exit codes:
+  ${EXIT_OK}  left cleanly (END both ways)
+  ${EXIT_FAILURE}  other failure (e.g. the server closed the room before all piped input was sent)
+  ${EXIT_USAGE}  bad command line
+  ${EXIT_CONNECT_FAILED}  could not connect (refused, unreachable)
+  ${EXIT_HOST_KEY}  the server's key is not the expected one (changed, unknown with --strict or
+     off a terminal, pin mismatch, declined)
+  ${EXIT_KEY_REFUSED}  the server refused our key (not authorized, banned, full); its reason is shown
+  ${EXIT_HANDSHAKE}  the handshake failed or timed out
+  ${EXIT_STREAM_BROKEN}  the connection broke: truncated, timed out, or aborted by the server
+     (kicked, banned, flooding, too slow), with its reason
+
+Examples:
+  noise-chat connect chat.example.org --nick alice
+  noise-chat connect 192.0.2.7:7373 --server-key SHA256:... --nick bob
+  echo 'hello from cron' | noise-chat connect chat.example.org --nick bot --strict
+`
+
+async function run (args: string[], io: CliIO): Promise<number> {
+  const { values, positionals } = parseOptions(args, {
+    ...INITIATOR_KEY_OPTIONS,
+    nick: { type: 'string' },
+    'connect-timeout': { type: 'string' },
+    'handshake-timeout': { type: 'string' }
+  }, { names: ['HOST[:PORT]'], min: 1 })
+  const parsed = parseHostPort(positionals[0]!)
+  const target = { host: parsed.host, port: parsed.port ?? DEFAULT_CHAT_PORT }
+  if (values.nick !== undefined) {
+    const problem = nickProblem(values.nick)
+    if (problem !== undefined) throw new UsageError(`--nick: ${problem.message}`)
+  }
+  const keyPair = await loadInitiatorKey(values.key, io)
+  const options: ChatClientOptions = {
+    host: target.host,
+    port: target.port,
+    keyPair,
+    verify: initiatorVerifier(target, values, keyPair, io, true),
+    nick: values.nick,
+    connectTimeout: secondsOption(values['connect-timeout'], 'connect-timeout', TOOL_CONNECT_TIMEOUT_MS),
+    handshakeTimeout: secondsOption(values['handshake-timeout'], 'handshake-timeout', HANDSHAKE_TIMEOUT_MS)
+  }
+  if (io.stdin.isTTY === true && io.stdout.isTTY === true) return runTerminal(options, io)
+  return runPiped(options, io)
+}
+
+/**
+ * Off a terminal: stdin's bytes go to the server as they are (lines), each
+ * line received goes to stdout. The end of stdin sends END; exit 0 once
+ * the server's END came back, so everything sent was received.
+ */
+async function runPiped (options: ChatClientOptions, io: CliIO): Promise<number> {
+  let connection: ChatConnection | undefined
+  return interruptible(io, () => connection?.stream, async () => {
+    connection = await connectChat(options)
+    const chat = connection
+    chat.on('line', (line: string) => io.stdout.write(line + '\n'))
+    let inputEnded = false
+    const onData = (chunk: Buffer): void => {
+      if (chat.ending || chat.stream.destroying) return
+      if (!chat.stream.write(chunk)) {
+        io.stdin.pause()
+        chat.stream.once('drain', () => io.stdin.resume())
+      }
+    }
+    const onEnd = (): void => {
+      inputEnded = true
+      chat.end()
+    }
+    io.stdin.on('data', onData)
+    io.stdin.once('end', onEnd)
+    try {
+      await chat.done
+    } finally {
+      io.stdin.removeListener('data', onData)
+      io.stdin.removeListener('end', onEnd)
+      if (!inputEnded) io.stdin.destroy()
+    }
+    if (!inputEnded) {
+      io.stderr.write('noise-chat connect: the server ended the chat before the end of the input; the rest was not sent\n')
+      return EXIT_FAILURE
+    }
+    return EXIT_OK
+  })
+}
+
+/** On a terminal: the TerminalView over raw-mode key presses, reconnecting on lost connections. */
+async function runTerminal (options: ChatClientOptions, io: CliIO): Promise<number> {
+  const chat = new ReconnectingChat(options)
+  await chat.start()
+  const stdin = io.stdin as ReadStream
+  const stdout = io.stdout as NodeJS.WriteStream
+  const view = new TerminalView({ color: colorWanted(io), columns: stdout.columns, commands: commandNames() })
+  const write = (text: string): void => { if (text !== '') stdout.write(text) }
+
+  let forced: NodeJS.Timeout | undefined
+  const leave = (): void => {
+    chat.end()
+    forced ??= setTimeout(() => chat.emit('close', null), CHAT_SHUTDOWN_GRACE_MS)
+    forced.unref()
+  }
+  const onKey = (sequence: string | undefined, key: Key | undefined): void => {
+    const result = view.key(key ?? { sequence })
+    write(result.output)
+    if (result.submit !== undefined && !chat.sendLine(result.submit)) write(view.showStatus('not connected: that line was not sent'))
+    if (result.quit === true) leave()
+  }
+  const onResize = (): void => write(view.resize(stdout.columns))
+  chat.on('line', (line: string) => {
+    write(view.showLine(line))
+    if (view.nick !== undefined) chat.nick = view.nick
+  })
+  chat.on('status', (text: string) => write(view.showStatus(text)))
+
+  emitKeypressEvents(stdin)
+  stdin.setRawMode(true)
+  stdin.on('keypress', onKey)
+  stdin.resume()
+  stdout.on('resize', onResize)
+  process.on('SIGTERM', leave)
+  process.on('SIGHUP', leave)
+  write(view.redraw())
+  try {
+    const [err] = await once(chat, 'close') as [Error | null]
+    if (err !== null) throw err
+    return EXIT_OK
+  } finally {
+    clearTimeout(forced)
+    write(view.clear())
+    stdin.removeListener('keypress', onKey)
+    stdout.removeListener('resize', onResize)
+    process.removeListener('SIGTERM', leave)
+    process.removeListener('SIGHUP', leave)
+    stdin.setRawMode(false)
+    stdin.pause()
+  }
+}
+
+/** Colours unless NO_COLOR is set (https://no-color.org) or stdout is not a terminal. */
+function colorWanted (io: CliIO): boolean {
+  const noColor = io.env['NO_COLOR']
+  return io.stdout.isTTY === true && (noColor === undefined || noColor === '')
+}
+
+/** `noise-chat connect`: the chat client. */
+export const connectCommand: CliCommand = {
+  name: 'connect',
+  summary: 'join a chat server: a terminal client, or stdin/stdout when piped',
+  usage: USAGE,
+  run
+}

@@ -1,0 +1,221 @@
+import { createWriteStream, type WriteStream } from 'node:fs'
+import os from 'node:os'
+import { isAbsolute, join, resolve } from 'node:path'
+import {
+  CHAT_IDLE_TIMEOUT_MS, CHAT_KEEP_ALIVE_MS, DEFAULT_CHAT_HOST, DEFAULT_CHAT_PORT, DEFAULT_HISTORY_LINES,
+  DEFAULT_MAX_CLIENTS, EXIT_OK, MAX_HISTORY_LINES, MAX_LINE_BYTES, RATE_LIMIT_BURST_LINES,
+  RATE_LIMIT_LINES_PER_SEC, STATE_DIR_NAME
+} from '../constants.js'
+import { UsageError } from '../errors.js'
+import { nickProblem } from '../chat/nick.js'
+import type { ReservedNick } from '../chat/nick-registry.js'
+import { parseRateOption } from '../chat/rate-limit.js'
+import { ChatServer, type ChatServerLogEvent } from '../chat/server.js'
+import { AuthorizedKeys } from '../identity/authorized-keys.js'
+import { readSmallFile } from '../identity/files.js'
+import { encodePublicKey, fingerprint, type KeyPair } from '../identity/keypair.js'
+import { integerOption, parseOptions, secondsOption } from './parse-options.js'
+import { waitForSignal } from './signals.js'
+import { RESPONDER_KEY_OPTIONS, loadResponderKey, responderTrust } from './tool-identity.js'
+import type { CliCommand, CliIO } from './command.js'
+
+const USAGE = `Usage: noise-chat server [options]
+
+An encrypted chat room. Every connection is a Noise XX secure stream; a
+member's identity is its key. Nicks are bound to the first key that uses
+them (remembered in the state directory), the server stamps every message
+with the sender's nick, and nothing a member sends can paint another
+member's terminal. Clients connect with 'noise-chat connect'.
+
+On start it prints its address, its public key and fingerprint, and the
+client command that connects with that key pinned. SIGHUP re-reads the
+authorized keys, admins and MOTD files; SIGINT or SIGTERM tells everyone,
+ends every connection cleanly and exits 0.
+
+Options:
+  --host HOST            address to listen on (default ${DEFAULT_CHAT_HOST}: every interface)
+  --port PORT            TCP port (default ${DEFAULT_CHAT_PORT}; 0 picks a free one)
+  --key FILE             the server's private key (default: $XDG_CONFIG_HOME/noise-chat/server_x25519,
+                         created on first use, mode 0600)
+  --authorized-keys FILE allow only the keys in FILE (KEY NAME lines); each NAME is a nick
+                         reserved for its key, shown as verified (✓)
+  --admins FILE          operator keys (same format): /kick /ban /unban /mute /motd
+  --motd FILE            message of the day, shown to each member joining
+  --history N            messages replayed to a joining member (default ${DEFAULT_HISTORY_LINES}, at most ${MAX_HISTORY_LINES})
+  --max-clients N        most members at once (default ${DEFAULT_MAX_CLIENTS})
+  --rate N[:BURST]       each member may send N lines a second, BURST at once
+                         (default ${RATE_LIMIT_LINES_PER_SEC}:${RATE_LIMIT_BURST_LINES}; 0 turns the limit off)
+  --keep-alive SEC       send a keep-alive after SEC idle seconds (default ${CHAT_KEEP_ALIVE_MS / 1000})
+  --idle-timeout SEC     drop a member silent for SEC seconds (default ${CHAT_IDLE_TIMEOUT_MS / 1000})
+  --log FILE             append events (joins, leaves, nicks, kicks, bans, refusals) as JSON lines
+  --log-messages         with --log, also log what members say
+  --state-dir DIR        where nick bindings and bans persist
+                         (default: $XDG_STATE_HOME/noise-chat, else ~/.local/state/noise-chat)
+
+Lines are at most ${MAX_LINE_BYTES} bytes; the line grammar is in docs/CHAT.md.
+
+Examples:
+  noise-chat server
+  noise-chat server --port 7000 --authorized-keys ./team --admins ./ops --motd ./motd.txt
+  noise-chat server --host 127.0.0.1 --port 0 --state-dir /tmp/chat-state
+`
+
+const OPTIONS = {
+  ...RESPONDER_KEY_OPTIONS,
+  host: { type: 'string' },
+  port: { type: 'string' },
+  admins: { type: 'string' },
+  motd: { type: 'string' },
+  history: { type: 'string' },
+  'max-clients': { type: 'string' },
+  rate: { type: 'string' },
+  'keep-alive': { type: 'string' },
+  'idle-timeout': { type: 'string' },
+  log: { type: 'string' },
+  'log-messages': { type: 'boolean' },
+  'state-dir': { type: 'string' }
+} as const
+
+async function run (args: string[], io: CliIO): Promise<number> {
+  const { values } = parseOptions(args, OPTIONS, { names: [], min: 0 })
+  const port = integerOption(values.port, 'port', DEFAULT_CHAT_PORT, 0, 65535)
+  const historyLines = integerOption(values.history, 'history', DEFAULT_HISTORY_LINES, 0, MAX_HISTORY_LINES)
+  const maxClients = integerOption(values['max-clients'], 'max-clients', DEFAULT_MAX_CLIENTS, 1, 1_000_000)
+  const rate = values.rate === undefined ? undefined : parseRateOption(values.rate)
+  if (values.rate !== undefined && rate === undefined) {
+    throw new UsageError(`--rate '${values.rate}' must be LINES_PER_SEC or LINES_PER_SEC:BURST, like 2 or 2:20 (0 turns the limit off)`)
+  }
+  if (values['log-messages'] === true && values.log === undefined) throw new UsageError('--log-messages needs --log FILE')
+  const keepAlive = secondsOption(values['keep-alive'], 'keep-alive', CHAT_KEEP_ALIVE_MS)
+  const idleTimeout = secondsOption(values['idle-timeout'], 'idle-timeout', CHAT_IDLE_TIMEOUT_MS)
+
+  const keyPair = await loadResponderKey(values.key, io)
+  const trust = await responderTrust(values['authorized-keys'], keyPair)
+  const admins = values.admins === undefined ? undefined : await AuthorizedKeys.load(resolve(values.admins))
+  const motdFile = values.motd === undefined ? undefined : resolve(values.motd)
+  const log = values.log === undefined ? undefined : createWriteStream(resolve(values.log), { flags: 'a', mode: 0o600 })
+
+  const server = await ChatServer.create({
+    keyPair,
+    verify: trust.verify,
+    isOperator: (key) => admins?.has(key) === true,
+    reserved: reservedNicks(trust.authorizedKeys, admins),
+    motd: motdFile === undefined ? [] : await readMotd(motdFile),
+    historyLines,
+    maxClients,
+    rate,
+    keepAlive,
+    idleTimeout,
+    stateDir: values['state-dir'] === undefined ? defaultStateDir(io.env) : resolve(values['state-dir'])
+  })
+  server.on('error', (err: Error) => io.stderr.write(`server: ${err.message}\n`))
+  if (log !== undefined) server.on('log', (event: ChatServerLogEvent) => writeLog(log, event, values['log-messages'] === true))
+
+  const signals = waitForSignal(['SIGINT', 'SIGTERM'])
+  const bound = await listen(server, values.host ?? DEFAULT_CHAT_HOST, port).catch((err: unknown) => {
+    signals.cancel()
+    throw err
+  })
+  io.stdout.write(banner(bound, keyPair, trust.authorizedKeys))
+  const onHangup = (): void => { void reload(server, trust.authorizedKeys, admins, motdFile, io) }
+  process.on('SIGHUP', onHangup)
+  try {
+    const signal = await signals.promise
+    io.stderr.write(`server: ${signal}: shutting down\n`)
+    await server.close('the server is shutting down')
+  } finally {
+    process.removeListener('SIGHUP', onHangup)
+    log?.end()
+  }
+  return EXIT_OK
+}
+
+/** Listen on `host`; the default `::` falls back to 0.0.0.0 on a system without IPv6. */
+async function listen (server: ChatServer, host: string, port: number): Promise<{ host: string, port: number }> {
+  try {
+    return await server.listen(port, host)
+  } catch (err) {
+    const code = (err as { code?: string }).code
+    if (host !== '::' || (code !== 'EAFNOSUPPORT' && code !== 'EADDRNOTAVAIL')) throw err
+    return await server.listen(port, '0.0.0.0')
+  }
+}
+
+/** Where nicks and bans live by default: the XDG state folder. */
+export function defaultStateDir (env: NodeJS.ProcessEnv): string {
+  const xdg = env['XDG_STATE_HOME']
+  if (xdg !== undefined && xdg !== '' && isAbsolute(xdg)) return join(xdg, STATE_DIR_NAME)
+  const home = env['HOME'] !== undefined && env['HOME'] !== '' ? env['HOME'] : os.homedir()
+  return join(home, '.local', 'state', STATE_DIR_NAME)
+}
+
+/** Nicks reserved by the names in authorized keys and admins (names that are valid nicks). */
+function reservedNicks (...files: Array<AuthorizedKeys | undefined>): ReservedNick[] {
+  const reserved: ReservedNick[] = []
+  for (const file of files) {
+    for (const entry of file?.entries ?? []) {
+      if (entry.name !== undefined && nickProblem(entry.name) === undefined) reserved.push({ nick: entry.name, publicKey: entry.publicKey })
+    }
+  }
+  return reserved
+}
+
+async function readMotd (file: string): Promise<string[]> {
+  const lines = (await readSmallFile(file)).text.split(/\r?\n/)
+  while (lines.length > 0 && lines.at(-1)!.trim() === '') lines.pop()
+  return lines
+}
+
+/** SIGHUP: re-read the key files and the MOTD; a file that fails keeps its old contents. */
+async function reload (server: ChatServer, authorized: AuthorizedKeys | undefined, admins: AuthorizedKeys | undefined, motdFile: string | undefined, io: CliIO): Promise<void> {
+  for (const file of [authorized, admins]) {
+    if (file === undefined) continue
+    try {
+      const change = await file.reload()
+      io.stderr.write(`server: reloaded ${file.file}: ${change.added.length} added, ${change.removed.length} removed\n`)
+    } catch (err) {
+      io.stderr.write(`server: kept the previous ${file.file}: ${(err as Error).message}\n`)
+    }
+  }
+  server.setReserved(reservedNicks(authorized, admins))
+  if (motdFile === undefined) return
+  try {
+    server.setMotd(await readMotd(motdFile))
+    io.stderr.write(`server: reloaded ${motdFile}\n`)
+  } catch (err) {
+    io.stderr.write(`server: kept the previous MOTD: ${(err as Error).message}\n`)
+  }
+}
+
+/** What the server prints on start: where, its key, who may join, and the exact command that connects with the key pinned. */
+function banner (bound: { host: string, port: number }, keyPair: KeyPair, authorized: AuthorizedKeys | undefined): string {
+  const wildcard = bound.host === '::' || bound.host === '0.0.0.0'
+  const shown = (h: string): string => h.includes(':') ? `[${h}]:${bound.port}` : `${h}:${bound.port}`
+  const target = shown(wildcard ? '127.0.0.1' : bound.host)
+  const key = encodePublicKey(keyPair.publicKey)
+  return [
+    `noise-chat server listening on ${shown(bound.host)}${wildcard ? ' (every interface)' : ''}`,
+    `public key: ${key}`,
+    `fingerprint: ${fingerprint(keyPair.publicKey)}`,
+    authorized === undefined
+      ? 'members: any key (give --authorized-keys FILE to allow only listed keys)'
+      : `members: the ${authorized.size} keys in ${authorized.file}`,
+    `connect with: noise-chat connect ${target} --server-key ${key}`,
+    ...(wildcard ? ['(from another machine, put this machine\'s address in place of 127.0.0.1)'] : []),
+    ''
+  ].join('\n')
+}
+
+function writeLog (log: WriteStream, event: ChatServerLogEvent, withText: boolean): void {
+  const { text, ...rest } = event
+  const entry = withText && text !== undefined ? { time: new Date().toISOString(), ...rest, text } : { time: new Date().toISOString(), ...rest }
+  log.write(JSON.stringify(entry) + '\n')
+}
+
+/** `noise-chat server`: the encrypted chat room. */
+export const serverCommand: CliCommand = {
+  name: 'server',
+  summary: 'run an encrypted chat room (members are keys; nicks bound to keys)',
+  usage: USAGE,
+  run
+}
