@@ -84,10 +84,14 @@ export class Channel<In extends { type: string }, Out> {
   }
 }
 
-/** A channel to a forked child that fails when the child exits. */
+/**
+ * A channel to a forked child that fails when the child is gone: on 'close',
+ * which comes after its last IPC message was delivered (an error it sent
+ * just before exiting is reported, not lost to the race with 'exit').
+ */
 export function childChannel<In extends { type: string }, Out> (child: ChildProcess, name: string): Channel<In, Out> {
   const channel = new Channel<In, Out>(child, name)
-  child.on('exit', (code, signal) => channel.fail(new Error(`${name} exited (${signal ?? code})`)))
+  child.on('close', (code, signal) => channel.fail(new Error(`${name} exited (${signal ?? code})`)))
   child.on('error', (err) => channel.fail(err))
   return channel
 }

@@ -26,6 +26,10 @@ export function resultsMarkdown (r: BenchResults): string {
     '',
     '`npm run bench` is `npm run build && node dist/bench/run.js`; `npm run bench -- --help` lists every option.',
     '',
+    r.source === null
+      ? 'Source: not a git checkout.'
+      : `Source: commit \`${r.source.commit}\`${r.source.libDirty ? ', with uncommitted changes in lib/ (measured as they were in the working tree)' : ', lib/ as committed'}.`,
+    '',
     '## Method',
     '',
     ...method(r),
@@ -106,7 +110,7 @@ function idleDetail (s: FigureSummary): string[] {
   return [
     '## Idle memory, split',
     '',
-    'RSS growth per connection against the growth of the V8 heap plus external memory (Buffers) per connection; the rest is native: sockets, OpenSSL or libsodium state, malloc slack.',
+    'RSS growth per connection beside the growth of the V8 heap plus external memory (Buffers) per connection. They do not add up: the heap can grow into pages that were already resident, and RSS also holds native state (libuv handles, OpenSSL objects, malloc slack) that the heap does not see.',
     '',
     markdownTable(['implementation', 'RSS KiB/conn', 'heap + external KiB/conn'], s.rows.map((r) => [r.impl.label, formatValue(r.median, 'KiB/conn'), r.heapKiB === null ? '-' : r.heapKiB.toFixed(1)])),
     ''

@@ -52,6 +52,8 @@ export async function measure (o: MeasureOptions): Promise<Measurement> {
       : await race(client.channel.next('result', o.timeoutMs), server)
     await checkServer(server, o)
     return result.type === 'result' ? { value: result.value, elapsedMs: result.elapsedMs } : result.measurement
+  } catch (err) {
+    throw await withServerSide(err as Error, server)
   } finally {
     await Promise.all([stop(server), client === null ? null : stop(client)])
   }
@@ -87,6 +89,16 @@ async function checkServer (server: Worker, o: MeasureOptions): Promise<void> {
   if (stats.failed > 0) {
     throw new Error(`${o.impl} ${o.figure}: ${stats.failed} server-side handshakes failed (first: ${stats.firstFailure})`)
   }
+}
+
+/** Add the server's count of handshakes and its first failure to a client-side error. */
+async function withServerSide (err: Error, server: Worker): Promise<Error> {
+  try {
+    server.channel.send({ type: 'stats' })
+    const s = await server.channel.next('stats', 2000)
+    err.message += ` [server: ${s.accepted} handshakes completed, ${s.failed} failed${s.firstFailure === null ? '' : `, first: ${s.firstFailure}`}]`
+  } catch {}
+  return err
 }
 
 /** Wait for `p`, but fail as soon as the other worker reports an error or dies. */

@@ -36,6 +36,8 @@ export interface BenchResults {
   machine: Machine
   /** The command as typed, e.g. "node dist/bench/run.js --quick". */
   command: string
+  /** The commit measured, and whether lib/ differed from it; null outside a git checkout. */
+  source: { commit: string, libDirty: boolean } | null
   runs: number
   quick: boolean
   workload: Workload

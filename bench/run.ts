@@ -3,6 +3,7 @@
  * @hyperswarm/secret-stream and noise-chat, interleaved, with medians,
  * ratios to TLS, targets and (on a full run) bench/RESULTS.md.
  */
+import { spawnSync } from 'node:child_process'
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import { join, relative } from 'node:path'
@@ -47,6 +48,7 @@ async function main (argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
     elapsedS: 0,
     machine: machine(),
     command: commandLine(argv, env),
+    source: sourceVersion(),
     runs: config.runs,
     quick: config.quick,
     workload: config.workload,
@@ -176,6 +178,17 @@ function machine (): Machine {
     loadAtStart: os.loadavg(),
     loadAtEnd: []
   }
+}
+
+/** The commit under test, and whether lib/ has uncommitted changes (they are measured too). */
+function sourceVersion (): BenchResults['source'] {
+  const git = (...args: string[]): string | null => {
+    const r = spawnSync('git', args, { cwd: ROOT, encoding: 'utf8' })
+    return r.status === 0 ? r.stdout.trim() : null
+  }
+  const commit = git('rev-parse', '--short', 'HEAD')
+  if (commit === null) return null
+  return { commit, libDirty: (git('status', '--porcelain', '--', 'lib') ?? '') !== '' }
 }
 
 function commandLine (argv: string[], env: NodeJS.ProcessEnv): string {

@@ -16,9 +16,10 @@ const parent: ParentChannel = new Channel<ToWorker, FromWorker>(process, 'parent
 
 function report (err: unknown): void {
   const e = err instanceof Error ? err : new Error(String(err))
-  parent.send({ type: 'error', message: e.message, stack: e.stack ?? e.message })
-  // Give the IPC message a moment to leave before the process goes.
-  setTimeout(() => process.exit(1), 100)
+  const message: FromWorker = { type: 'error', message: e.message, stack: e.stack ?? e.message }
+  // Exit once the message has left (or at once if the parent is gone).
+  if (process.send === undefined || !process.connected) process.exit(1)
+  process.send(message, () => process.exit(1))
 }
 
 process.on('uncaughtException', report)
