@@ -1,6 +1,8 @@
 import { REKEY_INTERVAL_FRAMES } from '../constants.js'
 
 const UINT32 = 0x1_0000_0000
+/** ChaCha20-Poly1305-IETF's nonce size. */
+export const NONCE_BYTES = 12
 
 /**
  * A 64-bit frame counter kept as two 32-bit halves, because a JavaScript
@@ -11,7 +13,13 @@ export class Nonce {
   private lo = 0
   private hi = 0
   /** The 12 nonce bytes for the current value, updated in place. */
-  readonly bytes = Buffer.alloc(12)
+  readonly bytes: Buffer
+
+  /** @param storage 12 bytes to keep the nonce in (zeroed here); a new buffer when absent. */
+  constructor (storage: Buffer = Buffer.alloc(NONCE_BYTES)) {
+    if (storage.byteLength !== NONCE_BYTES) throw new RangeError(`a nonce needs ${NONCE_BYTES} bytes of storage`)
+    this.bytes = storage.fill(0)
+  }
 
   /** The current value as a BigInt (for tests and error messages). */
   get value (): bigint {

@@ -3,7 +3,7 @@ import { inspect } from 'node:util'
 import {
   ABORT_GRACE_MS, DEFAULT_ABORT_REASON, DEFAULT_IDLE_TIMEOUT_MS, DEFAULT_KEEP_ALIVE_MS,
   DEFAULT_PROLOGUE, FRAME_ABORT, FRAME_DATA, FRAME_END, FRAME_PING, HANDSHAKE_TIMEOUT_MS,
-  KEY_BYTES, MAX_ABORT_REASON_BYTES, MAX_WRITE_BATCH_BYTES, STREAM_HIGH_WATER_MARK_BYTES
+  HASH_BYTES, KEY_BYTES, MAX_ABORT_REASON_BYTES, MAX_WRITE_BATCH_BYTES, STREAM_HIGH_WATER_MARK_BYTES
 } from '../constants.js'
 import { SecureStreamError, secureStreamError } from '../errors.js'
 import { fingerprint, generateKeyPair } from '../identity/keypair.js'
@@ -27,6 +27,7 @@ export interface RawStream {
   pause (): unknown
   resume (): unknown
   on (event: string, listener: (...args: any[]) => void): unknown
+  once (event: string, listener: (...args: any[]) => void): unknown
 }
 
 /** Options only tests use: a fixed ephemeral key reproduces the known-answer vectors. */
@@ -60,9 +61,8 @@ export class SecureStream extends Duplex {
   remotePublicKey: Buffer | null = null
   /** The handshake hash, equal on both sides: binds anything to this session. */
   handshakeHash: Buffer | null = null
-  /** Resolves when the handshake completed and the peer's key was accepted; rejects with the stream's error otherwise. */
-  readonly opened: Promise<void>
 
+  private readonly facts: Buffer
   private phase = HANDSHAKING
   private handshake: Handshake | null
   private sender: TransportCipher | null = null
@@ -96,8 +96,12 @@ export class SecureStream extends Duplex {
   private handshakeTimer: NodeJS.Timeout | null = null
   private keepAliveTimer: NodeJS.Timeout | null = null
   private idleTimer: NodeJS.Timeout | null = null
+  /** The `opened` promise, made only when someone asks for it: idle connections should not pay for one. */
+  private openedPromise: Promise<void> | null = null
   private resolveOpened: () => void = noop
   private rejectOpened: (err: Error) => void = noop
+  /** How the handshake ended, for an `opened` asked for afterwards: null while it runs. */
+  private openOutcome: Error | true | null = null
 
   constructor (isInitiator: boolean, rawStream: RawStream, options: SecureStreamOptions) {
     super({ eagerOpen: true, highWaterMark: STREAM_HIGH_WATER_MARK_BYTES, mapWritable: toBuffer })
@@ -109,31 +113,43 @@ export class SecureStream extends Duplex {
     this.idleTimeoutMs = opts.idleTimeout ?? DEFAULT_IDLE_TIMEOUT_MS
 
     const keyPair = opts.keyPair ?? generateKeyPair()
-    this.publicKey = Buffer.from(keyPair.publicKey)
+    // Our key, the peer's and the handshake hash share one small allocation:
+    // pooled copies would each pin an 8 KiB slab for the connection's life.
+    this.facts = Buffer.allocUnsafeSlow(2 * KEY_BYTES + HASH_BYTES)
+    this.publicKey = this.facts.subarray(0, KEY_BYTES)
+    this.publicKey.set(keyPair.publicKey)
     const prologue = typeof opts.prologue === 'string' ? Buffer.from(opts.prologue) : opts.prologue ?? Buffer.from(DEFAULT_PROLOGUE)
     const ephemeral = (options as TestingOptions).ephemeralKeyPairForTesting
     this.handshake = new Handshake(isInitiator, keyPair, prologue, ephemeral)
-
-    this.opened = new Promise((resolve, reject) => {
-      this.resolveOpened = resolve
-      this.rejectOpened = reject
-    })
-    // Awaiting `opened` is optional: an unawaited failure must not crash the process.
-    this.opened.catch(noop)
 
     // A responder knows msg1 is exactly 32 bytes: refuse any other length
     // from its header alone, so an HTTP request or a port scan fails at once.
     if (!isInitiator) this.decoder.checkLength = this.checkMessage1Length
     rawStream.on('data', this.onRawData)
     rawStream.on('end', this.onRawEnd)
-    rawStream.on('close', this.onRawClose)
+    rawStream.on('close', this.onRawEnd)
     rawStream.on('error', this.onRawError)
-    rawStream.on('drain', this.onRawDrain)
 
     // PROTOCOL.md 3: the responder's clock starts when it accepts the connection.
     if (!isInitiator) this.startHandshakeTimer(opts.handshakeTimeout)
     else this.handshakeTimeoutMs = opts.handshakeTimeout ?? HANDSHAKE_TIMEOUT_MS
     if (opts.signal !== undefined) this.watchSignal(opts.signal)
+  }
+
+  /** Resolves when the handshake completed and the peer's key was accepted; rejects with the stream's error otherwise. */
+  get opened (): Promise<void> {
+    if (this.openedPromise !== null) return this.openedPromise
+    if (this.openOutcome === true) this.openedPromise = Promise.resolve()
+    else if (this.openOutcome !== null) this.openedPromise = Promise.reject(this.openOutcome)
+    else {
+      this.openedPromise = new Promise((resolve, reject) => {
+        this.resolveOpened = resolve
+        this.rejectOpened = reject
+      })
+    }
+    // Awaiting `opened` is optional: an unawaited failure must not crash the process.
+    this.openedPromise.catch(noop)
+    return this.openedPromise
   }
 
   // ---- streamx hooks -------------------------------------------------------
@@ -163,6 +179,7 @@ export class SecureStream extends Duplex {
     }
     if (flushed) return cb(null)
     this.drainCallback = cb
+    this.rawStream.once('drain', this.onRawDrain)
   }
 
   override _final (cb: (err: Error | null) => void): void {
@@ -181,6 +198,7 @@ export class SecureStream extends Duplex {
   override _predestroy (): void {
     const err = streamError(this)
     this.stopTimers()
+    if (this.openOutcome === null) this.openOutcome = err
     this.rejectOpened(err)
     this.callBack('openCallback', err)
     this.callBack('drainCallback', err)
@@ -286,8 +304,8 @@ export class SecureStream extends Duplex {
     return false
   }
 
+  /** 'end' and 'close' of the raw stream: either means nothing more will arrive. */
   private readonly onRawEnd = (): void => this.onRawGone(null)
-  private readonly onRawClose = (): void => this.onRawGone(null)
   private readonly onRawError = (err: Error): void => this.onRawGone(err)
 
   private onRawGone (cause: Error | null): void {
@@ -314,7 +332,7 @@ export class SecureStream extends Duplex {
 
   /** Ask the verify callback; hold all input meanwhile; run `accept` on an explicit true. */
   private verify (remoteKey: Buffer, accept: () => void): void {
-    this.remotePublicKey = remoteKey
+    this.remotePublicKey = this.keep(remoteKey, KEY_BYTES)
     this.pausedForVerify = true
     this.updateRawFlow()
     const info = { isInitiator: this.isInitiator, handshakeHash: this.handshake!.hash }
@@ -351,22 +369,32 @@ export class SecureStream extends Duplex {
     this.fail(secureStreamError('ERR_REMOTE_KEY_REJECTED', message, cause ?? undefined))
   }
 
+  /** Copy `bytes` into this stream's facts buffer at `offset`; returns the view. */
+  private keep (bytes: Buffer, offset: number): Buffer {
+    const view = this.facts.subarray(offset, offset + bytes.byteLength)
+    view.set(bytes)
+    return view
+  }
+
   private installCiphers (result: HandshakeResult): void {
-    this.sender = new TransportCipher(result.sendKey)
-    this.receiver = new TransportCipher(result.receiveKey)
+    // One small allocation holds both directions' key and nonce.
+    const size = TransportCipher.STATE_BYTES
+    const state = Buffer.allocUnsafeSlow(2 * size)
+    this.sender = new TransportCipher(result.sendKey, state.subarray(0, size))
+    this.receiver = new TransportCipher(result.receiveKey, state.subarray(size))
     result.sendKey.fill(0)
     result.receiveKey.fill(0)
   }
 
   private becomeOpen (result: HandshakeResult): void {
     if (this.sender === null) this.installCiphers(result)
-    this.handshakeHash = result.handshakeHash
-    this.remotePublicKey = result.remotePublicKey
+    this.handshakeHash = this.keep(result.handshakeHash, 2 * KEY_BYTES)
     this.handshake = null
     this.phase = OPEN
     this.clearHandshakeTimer()
     this.startTransportTimers()
     this.callBack('openCallback', null)
+    this.openOutcome = true
     this.resolveOpened()
     this.emit('connect')
   }
@@ -505,16 +533,16 @@ export class SecureStream extends Duplex {
 
   private startTransportTimers (): void {
     if (this.keepAliveMs > 0) {
-      this.keepAliveTimer = setInterval(this.onKeepAlive, this.keepAliveMs)
+      this.keepAliveTimer = setInterval(() => this.onKeepAlive(), this.keepAliveMs)
       this.keepAliveTimer.unref()
     }
     if (this.idleTimeoutMs > 0) {
-      this.idleTimer = setTimeout(this.onIdle, this.idleTimeoutMs)
+      this.idleTimer = setTimeout(() => this.onIdle(), this.idleTimeoutMs)
       this.idleTimer.unref()
     }
   }
 
-  private readonly onKeepAlive = (): void => {
+  private onKeepAlive (): void {
     if (this.endSent || this.destroying) return
     if (!this.sentSinceKeepAlive) this.sendPing()
     this.sentSinceKeepAlive = false
@@ -528,7 +556,7 @@ export class SecureStream extends Duplex {
     }
   }
 
-  private readonly onIdle = (): void => {
+  private onIdle (): void {
     this.fail(secureStreamError('ERR_IDLE_TIMEOUT', `no frame from the peer for ${this.idleTimeoutMs} ms`))
   }
 

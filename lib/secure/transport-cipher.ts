@@ -2,7 +2,7 @@ import { createCipheriv, createDecipheriv } from 'node:crypto'
 import sodium from 'sodium-native'
 import { KEY_BYTES, TAG_BYTES } from '../constants.js'
 import { secureStreamError } from '../errors.js'
-import { Nonce } from './nonce.js'
+import { Nonce, NONCE_BYTES } from './nonce.js'
 
 /** Nonce 2^64 - 1, reserved for REKEY: 4 zero bytes then eight 0xff (PROTOCOL.md 5). */
 const REKEY_NONCE = Buffer.from('00000000ffffffffffffffff', 'hex')
@@ -26,13 +26,25 @@ const EMPTY = Buffer.alloc(0)
  * known-answer tests cover frames on both sides of the threshold.
  */
 export class TransportCipher {
-  private readonly key: Buffer
-  readonly nonce = new Nonce()
+  /** Bytes of state a cipher keeps: its key and its nonce. */
+  static readonly STATE_BYTES = KEY_BYTES + NONCE_BYTES
 
-  constructor (key: Uint8Array) {
+  private readonly key: Buffer
+  readonly nonce: Nonce
+
+  /**
+   * @param key the 32-byte key; copied, since the handshake library zeroes
+   *   and reuses its buffers.
+   * @param storage STATE_BYTES of memory to keep key and nonce in; a stream
+   *   passes a view of one small allocation that holds all its state, so an
+   *   idle connection costs a few hundred bytes, not a few small buffers each.
+   */
+  constructor (key: Uint8Array, storage: Buffer = Buffer.allocUnsafeSlow(TransportCipher.STATE_BYTES)) {
     if (key.byteLength !== KEY_BYTES) throw new RangeError(`a transport key is ${KEY_BYTES} bytes`)
-    // A private copy: the handshake library zeroes and reuses its buffers.
-    this.key = Buffer.from(key)
+    if (storage.byteLength !== TransportCipher.STATE_BYTES) throw new RangeError(`a transport cipher needs ${TransportCipher.STATE_BYTES} bytes of storage`)
+    this.key = storage.subarray(0, KEY_BYTES)
+    this.key.set(key)
+    this.nonce = new Nonce(storage.subarray(KEY_BYTES))
   }
 
   /**
