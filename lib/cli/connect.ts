@@ -83,8 +83,30 @@ async function run (args: string[], io: CliIO): Promise<number> {
     connectTimeout: secondsOption(values['connect-timeout'], 'connect-timeout', TOOL_CONNECT_TIMEOUT_MS),
     handshakeTimeout: secondsOption(values['handshake-timeout'], 'handshake-timeout', HANDSHAKE_TIMEOUT_MS)
   }
-  if (io.stdin.isTTY === true && io.stdout.isTTY === true) return runTerminal(options, io)
-  return runPiped(options, io)
+  try {
+    if (io.stdin.isTTY === true && io.stdout.isTTY === true) return await runTerminal(options, io)
+    return await runPiped(options, io)
+  } catch (err) {
+    throw clearerConnectError(err, target)
+  }
+}
+
+const SOCKET_FAILURES: Record<string, string> = {
+  ECONNREFUSED: 'connection refused',
+  EHOSTUNREACH: 'host unreachable',
+  ENETUNREACH: 'network unreachable',
+  ENOTFOUND: 'no such host',
+  EAI_AGAIN: 'the host name could not be resolved right now',
+  ETIMEDOUT: 'timed out',
+  ECONNRESET: 'connection reset'
+}
+
+/** Node's "connect ECONNREFUSED 1.2.3.4:5" as one plain sentence; the code (and so the exit code) stays. */
+function clearerConnectError (err: unknown, target: { host: string, port: number }): unknown {
+  const code = (err as { code?: unknown } | null)?.code
+  if (typeof code !== 'string' || SOCKET_FAILURES[code] === undefined || (err as { syscall?: unknown }).syscall === undefined) return err
+  const where = target.host.includes(':') ? `[${target.host}]:${target.port}` : `${target.host}:${target.port}`
+  return Object.assign(new Error(`could not connect to ${where}: ${SOCKET_FAILURES[code]}`, { cause: err }), { code })
 }
 
 /**
