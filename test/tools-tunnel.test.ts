@@ -23,7 +23,7 @@ interface Ends {
 }
 
 /** Both tunnel ends in this process, in front of `targetPort`. */
-async function tunnel (t: T, targetPort: number, opts: { serverVerify?: VerifyRemoteKey, pin?: Buffer, maxConnections?: number, clientKeys?: KeyPair } = {}): Promise<Ends> {
+async function tunnel (t: T, targetPort: number, opts: { serverVerify?: VerifyRemoteKey, pin?: Buffer, maxConnections?: number, clientKeys?: KeyPair, serverPort?: number, handshakeTimeout?: number } = {}): Promise<Ends> {
   const serverKeys = generateKeyPair()
   const clientKeys = opts.clientKeys ?? generateKeyPair()
   const server = new TunnelServer({
@@ -39,9 +39,10 @@ async function tunnel (t: T, targetPort: number, opts: { serverVerify?: VerifyRe
     keyPair: clientKeys,
     verify: hostKeyVerifier({ host: LOCAL, port: serverAt.port, policy: { mode: 'pinned', pin: opts.pin ?? serverKeys.publicKey }, knownHostsFile: '/nonexistent/known_hosts' }),
     listen: { host: LOCAL, port: 0 },
-    to: serverAt,
+    to: opts.serverPort === undefined ? serverAt : { host: LOCAL, port: opts.serverPort },
     maxConnections: opts.maxConnections ?? 100,
-    connectTimeout: 5000
+    connectTimeout: 5000,
+    ...(opts.handshakeTimeout === undefined ? {} : { handshakeTimeout: opts.handshakeTimeout })
   })
   const clientAt = await client.listen()
   t.teardown(async () => {
@@ -241,4 +242,18 @@ test('noise-chat tunnel server and client carry HTTP and exit 0 on SIGTERM after
   t.is(await client.exited, 0)
   t.is(await server.exited, 0)
   t.ok(client.stderr().includes('all connections finished'))
+})
+
+test('a tunnel server that never answers the handshake: the client end gives up (ERR_HANDSHAKE_TIMEOUT) and resets the application', async (t) => {
+  const silent: net.Socket[] = []
+  const blackHole = net.createServer((s) => { silent.push(s); s.resume() })
+  const blackHolePort = await listenOn(t, blackHole)
+  t.teardown(() => { for (const s of silent) s.destroy() })
+  const { clientPort, client } = await tunnel(t, 1, { serverPort: blackHolePort, handshakeTimeout: 200 })
+  const closed = once(client, 'close')
+  const result = await untilClosed(clientPort, 'hello?')
+  const [end] = await closed as [TunnelConnectionEnd]
+  t.is((end.error as Error & { code?: string }).code, 'ERR_HANDSHAKE_TIMEOUT')
+  t.is(result.data, '')
+  t.is(result.code, 'ECONNRESET', 'the application sees a reset')
 })
