@@ -48,32 +48,38 @@ export function sealDataFrames (cipher: TransportCipher, chunks: Buffer[], curso
   let left = length
   while (left > 0) {
     const size = Math.min(left, MAX_DATA_BYTES)
-    if (size + TYPE_BYTES >= OPENSSL_MIN_FRAME_BYTES) sealLargeDataFrame(cipher, chunks, cursor, size, out)
-    else out.push(sealSmallDataFrame(cipher, chunks, cursor, size))
+    // Few large pieces: OpenSSL reads them where they are. Small frames, or
+    // many small writes: one copy into the frame, sealed in place.
+    if (size + TYPE_BYTES >= OPENSSL_MIN_FRAME_BYTES && countPieces(chunks, cursor, size) <= MAX_SEAL_PARTS) {
+      sealLargeDataFrame(cipher, takeSlices(chunks, cursor, size), size, out)
+    } else {
+      out.push(sealGatheredDataFrame(cipher, chunks, cursor, size))
+    }
     left -= size
   }
   return out
 }
 
-/** A small frame: gathered into one buffer and sealed in place (libsodium). */
-function sealSmallDataFrame (cipher: TransportCipher, chunks: Buffer[], cursor: ChunkCursor, size: number): Buffer {
+/** A frame gathered into one buffer and sealed in place (libsodium). */
+function sealGatheredDataFrame (cipher: TransportCipher, chunks: Buffer[], cursor: ChunkCursor, size: number): Buffer {
   const wire = Buffer.allocUnsafe(size + FRAME_OVERHEAD_BYTES)
   writeFrameHeader(wire, 0, TYPE_BYTES + size + TAG_BYTES)
   wire[FRAME_HEADER_BYTES] = FRAME_DATA
-  const slices = takeSlices(chunks, cursor, size)
   let at = FRAME_HEADER_BYTES + TYPE_BYTES
-  for (const slice of slices) {
-    wire.set(slice, at)
-    at += slice.byteLength
+  const end = at + size
+  while (at < end) {
+    const chunk = chunks[cursor.index]!
+    const n = Math.min(end - at, chunk.byteLength - cursor.offset)
+    wire.set(n === chunk.byteLength ? chunk : chunk.subarray(cursor.offset, cursor.offset + n), at)
+    at += n
+    advance(cursor, chunk, n)
   }
   cipher.sealInPlace(wire, FRAME_HEADER_BYTES, TYPE_BYTES + size)
   return wire
 }
 
-/** A large frame: sealed by OpenSSL from the caller's buffers; pushes header+type, ciphertext pieces, tag. */
-function sealLargeDataFrame (cipher: TransportCipher, chunks: Buffer[], cursor: ChunkCursor, size: number, out: Buffer[]): void {
-  let slices = takeSlices(chunks, cursor, size)
-  if (slices.length > MAX_SEAL_PARTS) slices = [Buffer.concat(slices, size)]
+/** A large frame in few pieces: sealed by OpenSSL from the caller's buffers; pushes header+type, ciphertext pieces, tag. */
+function sealLargeDataFrame (cipher: TransportCipher, slices: Buffer[], size: number, out: Buffer[]): void {
   const [type, ...rest] = cipher.sealParts([DATA_TYPE, ...slices])
   const head = Buffer.allocUnsafe(FRAME_HEADER_BYTES + TYPE_BYTES)
   writeFrameHeader(head, 0, TYPE_BYTES + size + TAG_BYTES)
@@ -92,13 +98,32 @@ function takeSlices (chunks: Buffer[], cursor: ChunkCursor, size: number): Buffe
     const n = Math.min(size - taken, chunk.byteLength - cursor.offset)
     slices.push(n === chunk.byteLength ? chunk : chunk.subarray(cursor.offset, cursor.offset + n))
     taken += n
-    cursor.offset += n
-    if (cursor.offset === chunk.byteLength) {
-      cursor.index++
-      cursor.offset = 0
-    }
+    advance(cursor, chunk, n)
   }
   return slices
+}
+
+/** How many chunks the next `size` bytes from `cursor` span (the cursor does not move). */
+function countPieces (chunks: Buffer[], cursor: ChunkCursor, size: number): number {
+  let pieces = 0
+  let taken = 0
+  let index = cursor.index
+  let offset = cursor.offset
+  while (taken < size && pieces <= MAX_SEAL_PARTS) {
+    taken += chunks[index]!.byteLength - offset
+    offset = 0
+    index++
+    pieces++
+  }
+  return pieces
+}
+
+function advance (cursor: ChunkCursor, chunk: Buffer, n: number): void {
+  cursor.offset += n
+  if (cursor.offset === chunk.byteLength) {
+    cursor.index++
+    cursor.offset = 0
+  }
 }
 
 /**
