@@ -15,7 +15,14 @@ import type { SecureAcceptor } from './secure-acceptor.js'
 export async function serveOnePipe (acceptor: SecureAcceptor, input: Readable, output: Writable, signal?: AbortSignal): Promise<PipeTotals> {
   const [secure] = await once(acceptor, 'stream', signal === undefined ? {} : { signal }) as [SecureStream]
   acceptor.stopAccepting()
-  return pipeStreams(secure, input, output)
+  // A second handshake that finished in the same moment is told why it is not served, rather than left hanging.
+  const turnAway = (extra: SecureStream): void => { extra.destroy(new Error('this listener already serves another connection')) }
+  acceptor.on('stream', turnAway)
+  try {
+    return await pipeStreams(secure, input, output)
+  } finally {
+    acceptor.removeListener('stream', turnAway)
+  }
 }
 
 /**

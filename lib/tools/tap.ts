@@ -2,6 +2,7 @@ import { EventEmitter, once } from 'node:events'
 import { createWriteStream } from 'node:fs'
 import net from 'node:net'
 import type { Writable } from 'node:stream'
+import { formatEndpoint } from './connect.js'
 import { hexdump } from './hexdump.js'
 
 /** Which way bytes went through the tap. */
@@ -209,6 +210,3 @@ function cut (socket: net.Socket): void {
   else socket.resetAndDestroy()
 }
 
-function formatEndpoint (endpoint: TapEndpoint): string {
-  return endpoint.host.includes(':') ? `[${endpoint.host}]:${endpoint.port}` : `${endpoint.host}:${endpoint.port}`
-}
