@@ -87,6 +87,8 @@ export class ChatServer extends EventEmitter {
   private readonly tcp: net.Server
   private readonly connections = new Set<Connection>()
   private closing = false
+  /** Connections past the handshake (in the room, or about to join): what --max-clients counts. */
+  private openSessions = 0
 
   private constructor (options: ChatServerOptions, registry: NickRegistry, bans: BanList) {
     super()
@@ -195,7 +197,7 @@ export class ChatServer extends EventEmitter {
     if (this.options.verify !== undefined && (await this.options.verify(key, info)) !== true) return false
     const ban = this.room.bans.find(key, Date.now())
     if (ban !== undefined) throw banError(ban.untilMs, ban.reason)
-    if (this.room.size >= this.maxClients) {
+    if (this.openSessions >= this.maxClients) {
       throw chatError('ERR_SERVER_FULL', `the server is full (${this.maxClients} members); try again later`)
     }
     return true
@@ -207,6 +209,8 @@ export class ChatServer extends EventEmitter {
     this.log({ event: 'connect', fingerprint: fingerprint(publicKey), remote })
     const session = new Session(this.room, publicKey, this.memberConnection(connection), { rate: this.options.rate })
     connection.session = session
+    this.openSessions++
+    stream.once('close', () => { this.openSessions-- })
     const splitter = new LineSplitter(MAX_LINE_BYTES)
     const joinTimer = setTimeout(() => session.join(), this.options.joinWait ?? JOIN_NICK_WAIT_MS)
     joinTimer.unref()
