@@ -168,6 +168,15 @@ test('a line longer than the terminal scrolls sideways, keeping the cursor on sc
   t.is(v.redraw(), '\r[alice] abcdefghijk\x1b[K\x1b[11D')
 })
 
+test('a terminal that reports no width gets 80 columns, and a narrow one still shows some input', (t) => {
+  const unknown = new TerminalView({ color: false, columns: 0 })
+  t.is(unknown.columns, 80)
+  const narrow = new TerminalView({ color: false, columns: 12 })
+  narrow.showLine('-- your nick is somebody')
+  typeText(narrow, 'abcdefghijklmno')
+  t.is(narrow.redraw(), '\r[somebody] fghijklmno\x1b[K', 'ten characters of input at least')
+})
+
 test('pasted control characters and escapes never enter the input line', (t) => {
   const v = view()
   v.key({ sequence: '\x1b[31m' })

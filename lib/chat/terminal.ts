@@ -17,6 +17,10 @@ const ESC = '\x1b['
 const ERASE_LINE = '\r' + ESC + 'K'
 const BELL = '\x07'
 const NICK = '[A-Za-z0-9_.-]+'
+/** Width assumed when the terminal reports none (a pty whose size was never set says 0). */
+const DEFAULT_COLUMNS = 80
+/** Fewest columns of typed text shown beside the prompt. */
+const MIN_INPUT_COLUMNS = 10
 /** Nick colours: the basic and bright foregrounds, minus black, white and the greys. */
 const PALETTE = [31, 32, 33, 34, 35, 36, 91, 92, 93, 94, 95, 96]
 
@@ -79,7 +83,7 @@ export class TerminalView {
 
   constructor (options: TerminalViewOptions) {
     this.color = options.color
-    this.columns = Math.max(10, options.columns ?? 80)
+    this.columns = usableWidth(options.columns)
     this.now = options.now ?? (() => new Date())
     this.commands = options.commands ?? []
   }
@@ -112,7 +116,7 @@ export class TerminalView {
 
   /** The terminal was resized. */
   resize (columns: number): string {
-    this.columns = Math.max(10, columns)
+    this.columns = usableWidth(columns)
     return this.promptLine()
   }
 
@@ -261,7 +265,8 @@ export class TerminalView {
   private promptLine (): string {
     const promptText = this.nick === undefined ? '> ' : `[${this.nick}] `
     const prompt = this.nick === undefined ? promptText : `[${this.nickColour(this.nick)}] `
-    const room = Math.max(1, this.columns - promptText.length - 1)
+    // At least a few characters of input show, even if a long nick's prompt makes the line wrap.
+    const room = Math.max(MIN_INPUT_COLUMNS, this.columns - promptText.length - 1)
     if (this.cursor < this.scroll) this.scroll = this.cursor
     if (this.cursor > this.scroll + room) this.scroll = this.cursor - room
     if (this.scroll > 0 && this.chars.length - this.scroll < room) this.scroll = Math.max(0, this.chars.length - room)
@@ -328,6 +333,10 @@ export class TerminalView {
   knownNicks (): string[] {
     return [...this.nicks.values()].sort()
   }
+}
+
+function usableWidth (columns: number | undefined): number {
+  return columns === undefined || !Number.isFinite(columns) || columns <= 0 ? DEFAULT_COLUMNS : columns
 }
 
 /** Which ANSI colour a nick gets: FNV-1a of its lower-case form, so everyone sees one nick in one colour. */
