@@ -12,11 +12,11 @@ interface Teardown {
   teardown: (fn: () => unknown) => void
 }
 
-/** A temporary folder used as $XDG_CONFIG_HOME (and for files), removed after the test. */
+/** A temporary folder used as $XDG_CONFIG_HOME and $XDG_STATE_HOME (and for files), removed after the test. */
 export function tempHome (t: Teardown, prefix = 'noise-chat-tools-'): { dir: string, env: NodeJS.ProcessEnv } {
   const dir = mkdtempSync(join(tmpdir(), prefix))
   t.teardown(() => rmSync(dir, { recursive: true, force: true }))
-  return { dir, env: { ...process.env, XDG_CONFIG_HOME: dir, NO_COLOR: '1' } }
+  return { dir, env: { ...process.env, XDG_CONFIG_HOME: dir, XDG_STATE_HOME: dir, NO_COLOR: '1' } }
 }
 
 /** A running CLI process whose stderr (and stdout, when piped) is collected. */
@@ -28,6 +28,8 @@ export interface Proc {
   exited: Promise<number | string>
   /** Wait until stderr contains `text`; rejects if the process exits first. */
   waitStderr: (text: string | RegExp) => Promise<string>
+  /** Wait until stdout contains `text`; rejects if the process exits first. */
+  waitStdout: (text: string | RegExp) => Promise<string>
 }
 
 /** Spawn `noise-chat ARGS`, killed at teardown if still running. */
@@ -39,17 +41,21 @@ export function cli (t: Teardown, args: string[], options: { env: NodeJS.Process
   child.stdout?.on('data', (d: Buffer) => { stdout += d.toString() })
   const exited = once(child, 'exit').then(([code, signal]) => (code ?? signal) as number | string)
   t.teardown(() => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL') })
-  const waitStderr = async (text: string | RegExp): Promise<string> => {
-    const found = (): boolean => typeof text === 'string' ? stderr.includes(text) : text.test(stderr)
+  const waitFor = async (which: 'stdout' | 'stderr', text: string | RegExp): Promise<string> => {
+    const current = (): string => which === 'stdout' ? stdout : stderr
+    const found = (): boolean => typeof text === 'string' ? current().includes(text) : text.test(current())
+    const stream = which === 'stdout' ? child.stdout : child.stderr
     let done = false
     exited.then(() => { done = true }, () => {})
     while (!found()) {
-      if (done || child.stderr === null) throw new Error(`process exited before stderr showed ${String(text)}; stderr:\n${stderr}`)
-      await Promise.race([once(child.stderr, 'data'), exited])
+      if (done || stream === null) throw new Error(`process exited before ${which} showed ${String(text)}; stderr:\n${stderr}`)
+      await Promise.race([once(stream, 'data'), exited])
     }
-    return stderr
+    return current()
   }
-  return { child, stderr: () => stderr, stdout: () => stdout, exited, waitStderr }
+  const waitStderr = (text: string | RegExp): Promise<string> => waitFor('stderr', text)
+  const waitStdout = (text: string | RegExp): Promise<string> => waitFor('stdout', text)
+  return { child, stderr: () => stderr, stdout: () => stdout, exited, waitStderr, waitStdout }
 }
 
 /** What a listening command printed: its address and key (from the banner). */
