@@ -1,9 +1,9 @@
 import { Duplex, getStreamError } from 'streamx'
 import { inspect } from 'node:util'
 import {
-  ABORT_GRACE_MS, DEFAULT_ABORT_REASON, DEFAULT_IDLE_TIMEOUT_MS, DEFAULT_KEEP_ALIVE_MS,
+  ABORT_GRACE_MS, DEFAULT_IDLE_TIMEOUT_MS, DEFAULT_KEEP_ALIVE_MS,
   DEFAULT_PROLOGUE, FRAME_ABORT, FRAME_DATA, FRAME_END, FRAME_PING, HANDSHAKE_TIMEOUT_MS,
-  HASH_BYTES, KEY_BYTES, MAX_ABORT_REASON_BYTES, MAX_WRITE_BATCH_BYTES, STREAM_HIGH_WATER_MARK_BYTES
+  HASH_BYTES, KEY_BYTES, MAX_WRITE_BATCH_BYTES, STREAM_HIGH_WATER_MARK_BYTES
 } from '../constants.js'
 import { SecureStreamError, secureStreamError } from '../errors.js'
 import { fingerprint, generateKeyPair } from '../identity/keypair.js'
@@ -12,6 +12,8 @@ import { openTransportFrame, sealDataFrames, sealTransportFrame } from './transp
 import { checkHandshakeMessageLength, Handshake, type HandshakeResult, type StaticKeyPair } from './handshake.js'
 import type { SecureStreamOptions, VerifyRemoteKey } from './options.js'
 import { TransportCipher } from './transport-cipher.js'
+import { checkOptions } from './check-options.js'
+import { abortReasonBytes, abortReasonOf, printable } from './abort-reason.js'
 
 /**
  * What a SecureStream needs of the stream it wraps: a net.Socket, a Node
@@ -612,36 +614,6 @@ export class SecureStream extends Duplex {
 
 // ---- helpers -----------------------------------------------------------------
 
-type CheckedOptions = SecureStreamOptions & { keyPair?: StaticKeyPair }
-
-function checkOptions (options: SecureStreamOptions): CheckedOptions {
-  if (options === null || typeof options !== 'object') {
-    throw secureStreamError('ERR_INVALID_OPTION', 'options are required: at least { verify }')
-  }
-  if (typeof options.verify !== 'function') {
-    throw secureStreamError('ERR_INVALID_OPTION', 'options.verify must be a function deciding whether to trust the peer\'s key (use acceptAnyKey to trust every key explicitly)')
-  }
-  const kp = options.keyPair
-  if (kp !== undefined && (!isKey(kp.publicKey) || !isKey(kp.secretKey))) {
-    throw secureStreamError('ERR_INVALID_OPTION', `options.keyPair needs a ${KEY_BYTES}-byte publicKey and secretKey`)
-  }
-  for (const name of ['handshakeTimeout', 'keepAlive', 'idleTimeout'] as const) {
-    const value = options[name]
-    if (value !== undefined && (typeof value !== 'number' || !Number.isFinite(value) || value < 0)) {
-      throw secureStreamError('ERR_INVALID_OPTION', `options.${name} must be a number of milliseconds >= 0, got ${String(value)}`)
-    }
-  }
-  const p = options.prologue
-  if (p !== undefined && typeof p !== 'string' && !(p instanceof Uint8Array)) {
-    throw secureStreamError('ERR_INVALID_OPTION', 'options.prologue must be a string or bytes')
-  }
-  return options as CheckedOptions
-}
-
-function isKey (key: unknown): key is Buffer {
-  return key instanceof Uint8Array && key.byteLength === KEY_BYTES
-}
-
 /** Every chunk is a Buffer here (mapWritable and push see to it): skip streamx's type test per write. */
 function byteLength (data: unknown): number {
   return (data as Buffer).byteLength
@@ -661,23 +633,4 @@ function streamError (stream: SecureStream): Error {
     return secureStreamError('ERR_CANCELLED', 'the stream was destroyed', err ?? undefined)
   }
   return err
-}
-
-function abortReasonOf (err: Error): string {
-  if ((err as { code?: unknown }).code === 'ERR_CANCELLED') return DEFAULT_ABORT_REASON
-  return err.message
-}
-
-/** At most 1024 bytes of UTF-8, cut on a character boundary. */
-function abortReasonBytes (reason: string): Buffer {
-  const bytes = Buffer.from(reason)
-  if (bytes.byteLength <= MAX_ABORT_REASON_BYTES) return bytes
-  let end = MAX_ABORT_REASON_BYTES
-  while (end > 0 && (bytes[end]! & 0xc0) === 0x80) end--
-  return bytes.subarray(0, end)
-}
-
-/** Replace control characters (C0, DEL, C1) so a peer's text cannot drive a terminal. */
-function printable (text: string): string {
-  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, '\ufffd')
 }
