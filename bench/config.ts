@@ -24,6 +24,8 @@ export interface Workload {
   sequential: number
   /** idle: established connections held open while the server's RSS is read. */
   idle: number
+  /** idle: seconds of idleness before the second reading (V8 returns transient heap after a few s); 0 = none. */
+  idleSettleS: number
 }
 
 export interface BenchConfig {
@@ -56,7 +58,8 @@ export const FULL_WORKLOAD: Workload = {
   handshakes: 2000,
   concurrency: 64,
   sequential: 1000,
-  idle: 2000
+  idle: 2000,
+  idleSettleS: 8
 }
 
 /** A smoke-sized run: seconds, not minutes; the numbers only show the harness works. */
@@ -68,7 +71,8 @@ export const QUICK_WORKLOAD: Workload = {
   handshakes: 64,
   concurrency: 16,
   sequential: 20,
-  idle: 40
+  idle: 40,
+  idleSettleS: 0
 }
 
 export const FULL_RUNS = 5
@@ -93,6 +97,7 @@ const NUMBER_OPTIONS: readonly NumberOption[] = [
   { flag: '--concurrency', env: 'BENCH_CONCURRENCY', key: 'concurrency', help: 'handshakes: in flight (64; quick 16)', min: 1 },
   { flag: '--sequential', env: 'BENCH_SEQUENTIAL', key: 'sequential', help: 'sequential: connections timed (1000; quick 20)', min: 1 },
   { flag: '--idle', env: 'BENCH_IDLE', key: 'idle', help: 'idle: connections held open (2000; quick 40)', min: 1 },
+  { flag: '--idle-settle', env: 'BENCH_IDLE_SETTLE', key: 'idleSettleS', help: 'idle: seconds before a second reading (8; quick 0 = none)', min: 0 },
   { flag: '--timeout', env: 'BENCH_TIMEOUT', key: 'timeout', help: 'seconds one measurement may take (600; quick 60)', min: 1 }
 ]
 

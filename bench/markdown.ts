@@ -38,7 +38,7 @@ export function resultsMarkdown (r: BenchResults): string {
     '',
     mediansTable(r, summaries),
     '',
-    ...summaries.map((s) => `- ${targetSentence(s)}`),
+    ...summaries.map((s) => `- ${targetSentence(s, r.workload.idleSettleS)}`),
     '',
     '## Ratio to TLS 1.3, every implementation',
     '',
@@ -46,7 +46,7 @@ export function resultsMarkdown (r: BenchResults): string {
     ''
   ]
   const idle = summaries.find((s) => s.figure.name === 'idle')
-  if (idle !== undefined) parts.push(...idleDetail(idle))
+  if (idle !== undefined) parts.push(...idleDetail(idle, r.workload.idleSettleS))
   if (r.profiles.length > 0) parts.push(...profileSection(r))
   parts.push('## Every sample', '', ...summaries.flatMap((s) => samplesTable(r, s)), '## Implementations', '')
   for (const impl of r.impls) parts.push(`- **${impl.label}** (\`${impl.name}\`): ${impl.detail}`)
@@ -69,7 +69,8 @@ function method (r: BenchResults): string[] {
     `- **small**: ${w.smallCount} writes of ${w.smallSize} B, otherwise as bulk; messages per second.`,
     `- **handshakes**: ${w.handshakes} connections with ${w.concurrency} in flight, after an untimed warm-up; each is TCP connect, the full handshake, and both ends sending their end of stream (the server only after its own handshake completes), until the client sees close.`,
     `- **sequential**: the same, ${w.sequential} connections one at a time.`,
-    `- **idle**: after a warm-up, the server's RSS (after three forced GCs, \`--expose-gc\`) is read with no connections, then with ${w.idle} established idle connections; the figure is the growth divided by the count.`,
+    `- **idle**: after a warm-up, the server's RSS (after three forced GCs, \`--expose-gc\`) is read with no connections, then at once with ${w.idle} established idle connections; the figure is the growth divided by the count.` +
+      (w.idleSettleS > 0 ? ` It is read once more after ${w.idleSettleS} s of idleness (see the split below).` : ''),
     '- Targets are from issue 2 section 4: ratios to TLS 1.3 within this run, and an absolute ceiling for idle memory.'
   ]
 }
@@ -97,22 +98,28 @@ function cell (s: FigureSummary, impl: string): string {
   return row === undefined ? '-' : formatValue(row.median, s.figure.unit)
 }
 
-function targetSentence (s: FigureSummary): string {
+function targetSentence (s: FigureSummary, settleS: number): string {
   const f = s.figure
   if (s.ours === null) return `${f.title}: target ${f.targetText}; noise-chat was not measured.`
   const what = f.target.kind === 'at-most'
     ? `${formatValue(s.ours.median, f.unit)} ${f.unit}`
     : `${formatRatio(s.ours.ratioToTls)} TLS`
-  return `${f.title}: noise-chat ${what}, target ${f.targetText}: **${formatVerdict(s.ours.met)}**.`
+  const settled = s.rows.find((row) => row.impl.name === 'ours')?.settledKiB ?? null
+  const after = f.name === 'idle' && settled !== null && f.target.kind === 'at-most'
+    ? ` Read again after ${settleS} s idle: ${settled.toFixed(1)} KiB (${settled <= f.target.value ? 'within' : 'above'} the target; see the split below).`
+    : ''
+  return `${f.title}: noise-chat ${what}, target ${f.targetText}: **${formatVerdict(s.ours.met)}**.${after}`
 }
 
-function idleDetail (s: FigureSummary): string[] {
+function idleDetail (s: FigureSummary, settleS: number): string[] {
+  const kib = (v: number | null): string => (v === null ? '-' : v.toFixed(1))
+  const settledHeader = settleS > 0 ? `RSS after ${settleS} s idle` : 'RSS after settling (not measured)'
   return [
     '## Idle memory, split',
     '',
-    'RSS growth per connection beside the growth of the V8 heap plus external memory (Buffers) per connection. They do not add up: the heap can grow into pages that were already resident, and RSS also holds native state (libuv handles, OpenSSL objects, malloc slack) that the heap does not see.',
+    'Growth per connection, KiB, medians. "RSS" is the figure above: read right after the connections opened (after forced GCs). "Heap used + external" is what the connections keep alive in V8 and in Buffers; "heap committed" is what V8 holds from the OS, which grows under the garbage of a burst of handshakes and is only returned when V8\'s memory reducer runs a few seconds later; the last column reads RSS again after that. RSS also holds native state the heap does not see (libuv handles, OpenSSL objects, malloc slack).',
     '',
-    markdownTable(['implementation', 'RSS KiB/conn', 'heap + external KiB/conn'], s.rows.map((r) => [r.impl.label, formatValue(r.median, 'KiB/conn'), r.heapKiB === null ? '-' : r.heapKiB.toFixed(1)])),
+    markdownTable(['implementation', 'RSS', 'heap used + external', 'heap committed', settledHeader], s.rows.map((r) => [r.impl.label, formatValue(r.median, 'KiB/conn'), kib(r.heapKiB), kib(r.heapTotalKiB), kib(r.settledKiB)])),
     ''
   ]
 }

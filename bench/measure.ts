@@ -32,8 +32,12 @@ export interface MeasureOptions {
 export interface Measurement {
   value: number
   elapsedMs: number
-  /** idle only: JS heap + external (Buffers) growth per connection, KiB. */
+  /** idle only: JS heap used + external (Buffers) growth per connection, KiB. */
   heapKiB?: number
+  /** idle only: V8 heap committed, growth per connection, KiB. */
+  heapTotalKiB?: number
+  /** idle only: RSS growth per connection after the settle period, KiB. */
+  settledKiB?: number
 }
 
 interface Worker { child: ChildProcess, channel: Channel<FromWorker, ToWorker> }
@@ -48,7 +52,7 @@ export async function measure (o: MeasureOptions): Promise<Measurement> {
     client = spawnWorker('client', o.clientArgs ?? [])
     client.channel.send({ type: 'start', role: 'client', impl: o.impl, figure: o.figure, workload: o.workload, ctx: o.ctx, port })
     const result = o.figure === 'idle'
-      ? await idleMemory(server, client, o.timeoutMs)
+      ? await idleMemory(server, client, o.workload.idleSettleS * 1000, o.timeoutMs)
       : await race(client.channel.next('result', o.timeoutMs), server)
     await checkServer(server, o)
     return result.type === 'result' ? { value: result.value, elapsedMs: result.elapsedMs } : result.measurement
@@ -60,7 +64,7 @@ export async function measure (o: MeasureOptions): Promise<Measurement> {
 }
 
 /** The idle figure's choreography: warm up, baseline, open, measure. */
-async function idleMemory (server: Worker, client: Worker, timeoutMs: number): Promise<{ type: 'idle', measurement: Measurement }> {
+async function idleMemory (server: Worker, client: Worker, settleMs: number, timeoutMs: number): Promise<{ type: 'idle', measurement: Measurement }> {
   const t0 = Date.now()
   await race(client.channel.next('warm', timeoutMs), server)
   server.channel.send({ type: 'baseline' })
@@ -69,7 +73,13 @@ async function idleMemory (server: Worker, client: Worker, timeoutMs: number): P
   const opened = await race(client.channel.next('opened', timeoutMs), server)
   server.channel.send({ type: 'measure', count: opened.count })
   const after = (await race(server.channel.next('memory', timeoutMs), client)).memory
-  return { type: 'idle', measurement: perConnection(base, after, opened.count, Date.now() - t0) }
+  const measurement = perConnection(base, after, opened.count, Date.now() - t0)
+  if (settleMs > 0) {
+    server.channel.send({ type: 'settle', ms: settleMs })
+    const settled = (await race(server.channel.next('memory', timeoutMs + settleMs), client)).memory
+    measurement.settledKiB = (settled.rss - base.rss) / 1024 / opened.count
+  }
+  return { type: 'idle', measurement }
 }
 
 /** Growth per connection in KiB. */
@@ -78,7 +88,8 @@ export function perConnection (base: MemorySnapshot, after: MemorySnapshot, coun
   return {
     value: kib(after.rss - base.rss),
     elapsedMs,
-    heapKiB: kib(after.heapUsed + after.external - base.heapUsed - base.external)
+    heapKiB: kib(after.heapUsed + after.external - base.heapUsed - base.external),
+    heapTotalKiB: kib(after.heapTotal - base.heapTotal)
   }
 }
 

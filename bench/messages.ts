@@ -6,6 +6,8 @@ import type { ImplContext, ImplName } from './impls/impl.js'
 /** Memory of the server process at one moment, after forced GC. */
 export interface MemorySnapshot {
   rss: number
+  /** V8 heap committed: grows under allocation pressure, shrinks only when V8's memory reducer runs. */
+  heapTotal: number
   heapUsed: number
   external: number
 }
@@ -18,6 +20,8 @@ export type ToWorker =
   | { type: 'go' }
   /** idle, server: measure memory once `count` connections are established. */
   | { type: 'measure', count: number }
+  /** idle, server: measure again after `ms` of idleness. */
+  | { type: 'settle', ms: number }
   /** server: say how many handshakes completed and failed. */
   | { type: 'stats' }
   | { type: 'exit' }

@@ -12,6 +12,8 @@ export interface Sample {
   value: number
   elapsedMs: number
   heapKiB?: number
+  heapTotalKiB?: number
+  settledKiB?: number
 }
 
 export interface Machine {
@@ -57,8 +59,10 @@ export interface Row {
   max: number
   /** median / TLS median from this run; null without TLS. */
   ratioToTls: number | null
-  /** idle only: median heap + external KiB per connection. */
+  /** idle only: medians per connection of heap used + external, heap committed, and RSS after settling. */
   heapKiB: number | null
+  heapTotalKiB: number | null
+  settledKiB: number | null
 }
 
 export interface FigureSummary {
@@ -80,8 +84,14 @@ export function summarizeFigure (fig: Figure, results: BenchResults): FigureSumm
     const samples = mine.filter((s) => s.impl === impl.name)
     if (samples.length === 0) continue
     const values = samples.map((s) => s.value)
-    const heaps = samples.flatMap((s) => (s.heapKiB === undefined ? [] : [s.heapKiB]))
-    rows.push({ impl, values, median: median(values), min: Math.min(...values), max: Math.max(...values), ratioToTls: null, heapKiB: heaps.length > 0 ? median(heaps) : null })
+    const extra = (pick: (s: Sample) => number | undefined): number | null => {
+      const found = samples.flatMap((s) => { const v = pick(s); return v === undefined ? [] : [v] })
+      return found.length > 0 ? median(found) : null
+    }
+    rows.push({
+      impl, values, median: median(values), min: Math.min(...values), max: Math.max(...values), ratioToTls: null,
+      heapKiB: extra((s) => s.heapKiB), heapTotalKiB: extra((s) => s.heapTotalKiB), settledKiB: extra((s) => s.settledKiB)
+    })
   }
   const tls = rows.find((r) => r.impl.name === 'tls')
   for (const row of rows) row.ratioToTls = ratio(row.median, tls?.median)

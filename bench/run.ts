@@ -103,8 +103,8 @@ async function runFigure (name: FigureName, config: BenchConfig, impls: Impl[], 
     const order = impls.map((_, i) => impls[(i + run - 1) % impls.length])
     for (const impl of order) {
       const m = await measure({ impl: impl.name, figure: name, workload: config.workload, ctx, timeoutMs: config.timeoutMs })
-      results.samples.push({ figure: name, impl: impl.name, run, value: m.value, elapsedMs: m.elapsedMs, ...(m.heapKiB === undefined ? {} : { heapKiB: m.heapKiB }) })
-      const heap = m.heapKiB === undefined ? '' : `  (heap+external ${m.heapKiB.toFixed(1)} KiB/conn)`
+      results.samples.push({ figure: name, impl: impl.name, run, ...m })
+      const heap = m.heapKiB === undefined ? '' : `  (heap used+external ${m.heapKiB.toFixed(1)}, heap committed ${m.heapTotalKiB?.toFixed(1)}${m.settledKiB === undefined ? '' : `; RSS after ${config.workload.idleSettleS} s idle ${m.settledKiB.toFixed(1)}`})`
       print(`  run ${run}/${config.runs}  ${impl.label.padEnd(14)} ${formatValue(m.value, fig.unit).padStart(9)} ${fig.unit}  in ${(m.elapsedMs / 1000).toFixed(2)} s${heap}`)
     }
   }

@@ -5,7 +5,7 @@
  * hold the connection idle while the parent reads its memory.
  */
 import net from 'node:net'
-import { setImmediate as nextTurn } from 'node:timers/promises'
+import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises'
 import type { Workload } from './config.js'
 import type { FigureName } from './figures.js'
 import type { BenchStream, Impl } from './impls/impl.js'
@@ -103,6 +103,9 @@ async function serveRequests (state: ServerState, parent: ParentChannel): Promis
       const { count } = await parent.next('measure')
       await until(() => state.sessions >= count)
       parent.send({ type: 'memory', memory: await memoryAfterGc() })
+      const { ms } = await parent.next('settle')
+      await sleep(ms)
+      parent.send({ type: 'memory', memory: await memoryAfterGc() })
     })(),
     (async () => {
       await parent.next('stats')
@@ -121,5 +124,5 @@ async function memoryAfterGc (): Promise<MemorySnapshot> {
     await nextTurn()
   }
   const m = process.memoryUsage()
-  return { rss: m.rss, heapUsed: m.heapUsed, external: m.external }
+  return { rss: m.rss, heapTotal: m.heapTotal, heapUsed: m.heapUsed, external: m.external }
 }
