@@ -272,3 +272,13 @@ export const NAMES_ON_JOIN_MAX = 50
 
 /** Longest the demo waits for any one step on 127.0.0.1: far above what loopback needs, so only a broken step hits it, and the demo fails instead of hanging. */
 export const DEMO_STEP_TIMEOUT_MS = 10_000
+
+// ---------------------------------------------------------------------------
+// Under attack: what connections that never finish may hold (docs/RELIABILITY.md).
+// ---------------------------------------------------------------------------
+
+/** Handshakes in progress at once, in all: each holds a socket and at most one frame (64 KiB), so a crowd of stalled ones costs under 10 MiB; past it the oldest is dropped. */
+export const MAX_PENDING_HANDSHAKES = 128
+
+/** Handshakes in progress at once from one address (IPv6: one /64): a host reconnecting after a restart needs a few; an attacker holding hundreds gets only this many. */
+export const MAX_PENDING_HANDSHAKES_PER_ADDRESS = 16

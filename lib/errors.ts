@@ -59,6 +59,7 @@ export const CHAT_CODES = {
   ERR_KICKED: 'An operator removed the member from the room.',
   ERR_SERVER_FULL: 'The server already has its maximum number of members.',
   ERR_SERVER_SHUTDOWN: 'The server is shutting down.',
+  ERR_TOO_MANY_HANDSHAKES: 'The connection was closed before its handshake finished: too many handshakes were in progress from its address, or in all (the oldest is dropped).',
   ERR_STATE_FILE_INVALID: 'A file in the server state directory (nicks or bans) could not be parsed; the error names it.'
 } as const
 

@@ -3,7 +3,8 @@ import net from 'node:net'
 import { join } from 'node:path'
 import {
   BANS_FILE, CHAT_IDLE_TIMEOUT_MS, CHAT_KEEP_ALIVE_MS, CHAT_SHUTDOWN_GRACE_MS, DEFAULT_MAX_CLIENTS,
-  HANDSHAKE_TIMEOUT_MS, JOIN_NICK_WAIT_MS, MAX_LINE_BYTES, MAX_OUTBOUND_BYTES, NICK_REGISTRY_FILE
+  HANDSHAKE_TIMEOUT_MS, JOIN_NICK_WAIT_MS, MAX_LINE_BYTES, MAX_OUTBOUND_BYTES, MAX_PENDING_HANDSHAKES,
+  MAX_PENDING_HANDSHAKES_PER_ADDRESS, NICK_REGISTRY_FILE
 } from '../constants.js'
 import { chatError, type ChatError } from '../errors.js'
 import { fingerprint, type KeyPair } from '../identity/keypair.js'
@@ -11,6 +12,7 @@ import type { VerifyRemoteKey } from '../secure/options.js'
 import { SecureStream } from '../secure/secure-stream.js'
 import { BanList, formatDuration } from './bans.js'
 import { LocalFanOut, type MemberConnection } from './fan-out.js'
+import { HandshakeGate, sourceOf } from './handshake-gate.js'
 import { LineSplitter } from './line-splitter.js'
 import { NickRegistry, type ReservedNick } from './nick-registry.js'
 import type { RateLimitOptions } from './rate-limit.js'
@@ -48,6 +50,9 @@ export interface ChatServerOptions {
   joinWait?: number
   /** How long a clean close waits for the member's END before cutting the connection. */
   closeGrace?: number
+  /** Handshakes in progress at once: in all (past it the oldest is dropped), and from one address (past it new ones are refused). */
+  maxPendingHandshakes?: number
+  maxPendingHandshakesPerAddress?: number
 }
 
 /** One event of the server's log: room events plus connections and refusals. */
@@ -86,6 +91,7 @@ export class ChatServer extends EventEmitter {
   private readonly options: ChatServerOptions
   private readonly tcp: net.Server
   private readonly connections = new Set<Connection>()
+  private readonly handshakes: HandshakeGate<Connection>
   private closing = false
   /** Connections past the handshake (in the room, or about to join): what --max-clients counts. */
   private openSessions = 0
@@ -105,9 +111,13 @@ export class ChatServer extends EventEmitter {
       fanOut: new LocalFanOut<Member>(options.maxOutboundBytes ?? MAX_OUTBOUND_BYTES),
       log: (event) => this.log(event)
     })
+    this.handshakes = new HandshakeGate(
+      options.maxPendingHandshakes ?? MAX_PENDING_HANDSHAKES,
+      options.maxPendingHandshakesPerAddress ?? MAX_PENDING_HANDSHAKES_PER_ADDRESS
+    )
     this.tcp = net.createServer({ allowHalfOpen: true, pauseOnConnect: true }, (socket) => this.accept(socket))
-    // Handshakes in progress count too, but a crowd of them must not starve the members.
-    this.tcp.maxConnections = this.maxClients + 64
+    // Handshakes in progress count too; the gate keeps a crowd of them from starving the members.
+    this.tcp.maxConnections = this.maxClients + this.handshakes.maxTotal
   }
 
   /** A server with its nick registry and ban list loaded from the state directory. */
@@ -173,6 +183,11 @@ export class ChatServer extends EventEmitter {
   private accept (socket: net.Socket): void {
     const remote = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}`
     if (this.closing) return void socket.destroy()
+    const source = sourceOf(socket.remoteAddress)
+    if (!this.handshakes.admits(source)) {
+      this.log({ event: 'refused', remote, detail: `${this.handshakes.maxPerSource} handshakes from ${source} already in progress (ERR_TOO_MANY_HANDSHAKES)` })
+      return void socket.destroy()
+    }
     const stream = new SecureStream(false, socket, {
       keyPair: this.keyPair,
       verify: (key, info) => this.verifyMember(key, info),
@@ -182,13 +197,19 @@ export class ChatServer extends EventEmitter {
     })
     const connection: Connection = { socket, stream, session: undefined, ended: false, closeTimer: undefined }
     this.connections.add(connection)
+    const evicted = this.handshakes.add(connection, source)
+    evicted?.stream.destroy(chatError('ERR_TOO_MANY_HANDSHAKES', `dropped to make room: ${this.handshakes.maxTotal} handshakes were in progress`))
     stream.on('error', (err: Error) => this.onStreamError(connection, err, remote))
     stream.on('close', () => {
+      this.handshakes.release(connection)
       clearTimeout(connection.closeTimer)
       this.connections.delete(connection)
       connection.session?.end('connection lost')
     })
-    stream.opened.then(() => this.open(connection, remote), () => {})
+    stream.opened.then(() => {
+      this.handshakes.release(connection)
+      this.open(connection, remote)
+    }, () => {})
     socket.resume()
   }
 

@@ -3,7 +3,8 @@ import os from 'node:os'
 import { isAbsolute, join, resolve } from 'node:path'
 import {
   CHAT_IDLE_TIMEOUT_MS, CHAT_KEEP_ALIVE_MS, DEFAULT_CHAT_HOST, DEFAULT_CHAT_PORT, DEFAULT_HISTORY_LINES,
-  DEFAULT_MAX_CLIENTS, EXIT_OK, MAX_HISTORY_LINES, MAX_LINE_BYTES, RATE_LIMIT_BURST_LINES,
+  DEFAULT_MAX_CLIENTS, EXIT_OK, MAX_HISTORY_LINES, MAX_LINE_BYTES, MAX_PENDING_HANDSHAKES,
+  MAX_PENDING_HANDSHAKES_PER_ADDRESS, RATE_LIMIT_BURST_LINES,
   RATE_LIMIT_LINES_PER_SEC, STATE_DIR_NAME
 } from '../constants.js'
 import { UsageError } from '../errors.js'
@@ -43,6 +44,10 @@ Options:
   --motd FILE            message of the day, shown to each member joining
   --history N            messages replayed to a joining member (default ${DEFAULT_HISTORY_LINES}, at most ${MAX_HISTORY_LINES})
   --max-clients N        most members at once (default ${DEFAULT_MAX_CLIENTS})
+  --max-handshakes N[:PER_ADDRESS]
+                         handshakes in progress at once: N in all (past it the oldest is
+                         dropped), PER_ADDRESS from one address, an IPv6 /64 (past it new
+                         connections are closed) (default ${MAX_PENDING_HANDSHAKES}:${MAX_PENDING_HANDSHAKES_PER_ADDRESS})
   --rate N[:BURST]       each member may send N lines a second, BURST at once
                          (default ${RATE_LIMIT_LINES_PER_SEC}:${RATE_LIMIT_BURST_LINES}; 0 turns the limit off)
   --keep-alive SEC       send a keep-alive after SEC idle seconds (default ${CHAT_KEEP_ALIVE_MS / 1000})
@@ -68,6 +73,7 @@ const OPTIONS = {
   motd: { type: 'string' },
   history: { type: 'string' },
   'max-clients': { type: 'string' },
+  'max-handshakes': { type: 'string' },
   rate: { type: 'string' },
   'keep-alive': { type: 'string' },
   'idle-timeout': { type: 'string' },
@@ -81,6 +87,7 @@ async function run (args: string[], io: CliIO): Promise<number> {
   const port = integerOption(values.port, 'port', DEFAULT_CHAT_PORT, 0, 65535)
   const historyLines = integerOption(values.history, 'history', DEFAULT_HISTORY_LINES, 0, MAX_HISTORY_LINES)
   const maxClients = integerOption(values['max-clients'], 'max-clients', DEFAULT_MAX_CLIENTS, 1, 1_000_000)
+  const handshakes = handshakeLimits(values['max-handshakes'])
   const rate = values.rate === undefined ? undefined : parseRateOption(values.rate)
   if (values.rate !== undefined && rate === undefined) {
     throw new UsageError(`--rate '${values.rate}' must be LINES_PER_SEC or LINES_PER_SEC:BURST, like 2 or 2:20 (0 turns the limit off)`)
@@ -104,6 +111,8 @@ async function run (args: string[], io: CliIO): Promise<number> {
     historyLines,
     maxClients,
     rate,
+    maxPendingHandshakes: handshakes.total,
+    maxPendingHandshakesPerAddress: handshakes.perAddress,
     keepAlive,
     idleTimeout,
     stateDir: values['state-dir'] === undefined ? defaultStateDir(io.env) : resolve(values['state-dir'])
@@ -139,6 +148,18 @@ async function listen (server: ChatServer, host: string, port: number): Promise<
     if (host !== '::' || (code !== 'EAFNOSUPPORT' && code !== 'EADDRNOTAVAIL')) throw err
     return await server.listen(port, '0.0.0.0')
   }
+}
+
+/** `--max-handshakes N[:PER_ADDRESS]`; PER_ADDRESS defaults to the smaller of N and the built-in share. */
+function handshakeLimits (value: string | undefined): { total: number, perAddress: number } {
+  if (value === undefined) return { total: MAX_PENDING_HANDSHAKES, perAddress: MAX_PENDING_HANDSHAKES_PER_ADDRESS }
+  const match = /^(\d+)(?::(\d+))?$/.exec(value)
+  const total = Number(match?.[1])
+  const perAddress = match?.[2] === undefined ? Math.min(total, MAX_PENDING_HANDSHAKES_PER_ADDRESS) : Number(match[2])
+  if (match === null || total < 1 || total > 1_000_000 || perAddress < 1 || perAddress > total) {
+    throw new UsageError(`--max-handshakes '${value}' must be N or N:PER_ADDRESS with 1 <= PER_ADDRESS <= N, like ${MAX_PENDING_HANDSHAKES}:${MAX_PENDING_HANDSHAKES_PER_ADDRESS}`)
+  }
+  return { total, perAddress }
 }
 
 /** Where nicks and bans live by default: the XDG state folder. */
