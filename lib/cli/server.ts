@@ -1,4 +1,5 @@
-import { createWriteStream, type WriteStream } from 'node:fs'
+import { constants as fsConstants, createWriteStream, type WriteStream } from 'node:fs'
+import { access, mkdir, open } from 'node:fs/promises'
 import os from 'node:os'
 import { isAbsolute, join, resolve } from 'node:path'
 import {
@@ -13,7 +14,7 @@ import type { ReservedNick } from '../chat/nick-registry.js'
 import { parseRateOption } from '../chat/rate-limit.js'
 import { ChatServer, type ChatServerLogEvent } from '../chat/server.js'
 import { AuthorizedKeys } from '../identity/authorized-keys.js'
-import { readSmallFile } from '../identity/files.js'
+import { errorCode, readSmallFile } from '../identity/files.js'
 import { encodePublicKey, fingerprint, type KeyPair } from '../identity/keypair.js'
 import { integerOption, parseOptions, secondsOption } from './parse-options.js'
 import { waitForSignal } from './signals.js'
@@ -100,7 +101,9 @@ async function run (args: string[], io: CliIO): Promise<number> {
   const trust = await responderTrust(values['authorized-keys'], keyPair)
   const admins = values.admins === undefined ? undefined : await AuthorizedKeys.load(resolve(values.admins))
   const motdFile = values.motd === undefined ? undefined : resolve(values.motd)
-  const log = values.log === undefined ? undefined : createWriteStream(resolve(values.log), { flags: 'a', mode: 0o600 })
+  const stateDir = values['state-dir'] === undefined ? defaultStateDir(io.env) : resolve(values['state-dir'])
+  await checkStateDir(stateDir)
+  const log = values.log === undefined ? undefined : await openLog(resolve(values.log), io)
 
   const server = await ChatServer.create({
     keyPair,
@@ -115,7 +118,7 @@ async function run (args: string[], io: CliIO): Promise<number> {
     maxPendingHandshakesPerAddress: handshakes.perAddress,
     keepAlive,
     idleTimeout,
-    stateDir: values['state-dir'] === undefined ? defaultStateDir(io.env) : resolve(values['state-dir'])
+    stateDir
   })
   server.on('error', (err: Error) => io.stderr.write(`server: ${err.message}\n`))
   if (log !== undefined) server.on('log', (event: ChatServerLogEvent) => writeLog(log, event, values['log-messages'] === true))
@@ -227,7 +230,47 @@ function banner (bound: { host: string, port: number }, keyPair: KeyPair, author
   ].join('\n')
 }
 
+/**
+ * Create the state directory if needed and check that it can be written,
+ * at start: otherwise nick bindings and bans would be lost later, with the
+ * room already running.
+ */
+async function checkStateDir (dir: string): Promise<void> {
+  try {
+    await mkdir(dir, { recursive: true, mode: 0o700 })
+    await access(dir, fsConstants.W_OK)
+  } catch (err) {
+    throw cannotWrite('the state directory', dir, err, '; give another with --state-dir DIR')
+  }
+}
+
+/**
+ * Open the --log file before listening, so a path that cannot be written
+ * is a clear error at start. A write that fails later (a full disk) stops
+ * the log with one line on stderr; it never takes the room down.
+ */
+async function openLog (file: string, io: CliIO): Promise<WriteStream> {
+  const handle = await open(file, 'a', 0o600).catch((err: unknown) => { throw cannotWrite('the log file', file, err) })
+  const log = createWriteStream(file, { fd: handle })
+  log.on('error', (err: Error) => {
+    io.stderr.write(`server: could not write the log file '${file}': ${systemReason(err)}; logging stopped, the room goes on\n`)
+  })
+  return log
+}
+
+/** "cannot write WHAT 'PATH': permission denied", keeping the system code (and so the exit code). */
+function cannotWrite (what: string, path: string, err: unknown, hint = ''): Error {
+  return Object.assign(new Error(`cannot write ${what} '${path}': ${systemReason(err)}${hint}`, { cause: err }), { code: errorCode(err) || undefined })
+}
+
+/** "EACCES: permission denied, open '/x'" -> "permission denied". */
+function systemReason (err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err)
+  return message.replace(/^[A-Z0-9_]+: /, '').replace(/, \w+(?: '[^']*')*$/, '')
+}
+
 function writeLog (log: WriteStream, event: ChatServerLogEvent, withText: boolean): void {
+  if (log.destroyed) return
   const { text, ...rest } = event
   const entry = withText && text !== undefined ? { time: new Date().toISOString(), ...rest, text } : { time: new Date().toISOString(), ...rest }
   log.write(JSON.stringify(entry) + '\n')
