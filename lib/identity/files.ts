@@ -63,7 +63,8 @@ export async function writeFileAtomic (path: string, data: string | Uint8Array, 
   const dir = dirname(path)
   await mkdir(dir, { recursive: true, mode: CONFIG_DIR_MODE })
   const temp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`)
-  const fh = await open(temp, 'wx', options.mode)
+  // A refusal names the file asked for, not our temporary one beside it.
+  const fh = await open(temp, 'wx', options.mode).catch((err: unknown) => { throw cannotCreate(path, err) })
   try {
     try {
       await fh.chmod(options.mode)
@@ -97,6 +98,11 @@ async function exists (path: string): Promise<boolean> {
   } catch {
     return false
   }
+}
+
+function cannotCreate (path: string, err: unknown): Error {
+  const reason = (err instanceof Error ? err.message : String(err)).replace(/^[A-Z0-9_]+: /, '').replace(/, open '[^']*'$/, '')
+  return Object.assign(new Error(`cannot create ${path}: ${reason}`, { cause: err }), { code: errorCode(err) })
 }
 
 function existsError (path: string): Error {
