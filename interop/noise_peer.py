@@ -702,7 +702,10 @@ class FrameReader:
 
 
 def emit(event: str, **fields):
-    fields = {'event': event, **fields}
+    # Integers past 2^53 (nonces near 2^64) are written as strings: a
+    # JavaScript reader's JSON.parse would round them.
+    fields = {'event': event, **{k: str(v) if type(v) is int and abs(v) >= 2 ** 53 else v
+                                 for k, v in fields.items()}}
     sys.stdout.write(json.dumps(fields) + '\n')
     sys.stdout.flush()
 
@@ -928,6 +931,8 @@ class Session:
                 self.put(END, EMPTY)
             elif name == 'abort':
                 self.put(ABORT, arg.encode('utf-8'))
+            elif name == 'abort-hex':
+                self.put(ABORT, bytes.fromhex(arg))
             elif name == 'raw-hex':
                 self.sock.sendall(bytes.fromhex(arg))
             elif name == 'close':
@@ -1268,8 +1273,9 @@ def _nonce(text: str) -> int:
 
 ACTIONS_HELP = '''actions (--do, repeatable, run in order):
   send:TEXT         DATA frame with UTF-8 TEXT      send-hex:HEX   DATA frame with bytes
-  send-size:N       DATA frame of N bytes i%%256     flood:N        N one-byte DATA frames
+  send-size:N       DATA frame of N bytes i%256     flood:N        N one-byte DATA frames
   ping | end        PING / END frame                abort:REASON   ABORT frame
+  abort-hex:HEX     ABORT frame, reason as raw bytes
   raw-hex:HEX       raw bytes onto the socket       close          close the socket now
   sleep:MS          pause
   expect-data:TEXT  DATA bytes equal TEXT (frames may split or merge)
