@@ -44,20 +44,20 @@ export async function serveKeepOpen (
   let inputEnded = false
   let waiting = 0
 
+  // Backpressure: stdin waits for the slowest connection (or its closing), as one input feeds them all.
   const onInput = (chunk: Buffer): void => {
     for (const secure of open) {
-      if (!secure.write(chunk)) {
-        waiting++
-        input.pause()
-        secure.once('drain', resumeOne)
-        secure.once('close', resumeOne)
+      if (secure.write(chunk)) continue
+      waiting++
+      input.pause()
+      const resumeOne = (): void => {
+        secure.removeListener('drain', resumeOne)
+        secure.removeListener('close', resumeOne)
+        if (--waiting === 0 && !inputEnded) input.resume()
       }
+      secure.on('drain', resumeOne)
+      secure.on('close', resumeOne)
     }
-  }
-  function resumeOne (this: SecureStream): void {
-    this.removeListener('drain', resumeOne)
-    this.removeListener('close', resumeOne)
-    if (--waiting === 0 && !inputEnded) input.resume()
   }
   input.on('data', onInput)
   input.once('end', () => {
