@@ -111,86 +111,25 @@ def x25519_public(private: bytes) -> bytes:
 
 _M32 = 0xFFFFFFFF
 _SIGMA = struct.unpack('<4I', b'expand 32-byte k')
-
-
-def chacha20_block(key: bytes, counter: int, nonce: bytes) -> bytes:
-    """One 64-byte ChaCha20 block (RFC 8439 s2.3): 32-byte key, 32-bit
-    block counter, 12-byte nonce. The quarter rounds are written out inline
-    because function calls dominate in pure Python."""
-    M = _M32
-    k = struct.unpack('<8I', key)
-    n = struct.unpack('<3I', nonce)
-    s = (_SIGMA[0], _SIGMA[1], _SIGMA[2], _SIGMA[3],
-         k[0], k[1], k[2], k[3], k[4], k[5], k[6], k[7],
-         counter & M, n[0], n[1], n[2])
-    x0, x1, x2, x3, x4, x5, x6, x7, x8, x9, x10, x11, x12, x13, x14, x15 = s
-    for _ in range(10):  # 10 double rounds = 20 rounds
-        # Column round: QR(0,4,8,12) QR(1,5,9,13) QR(2,6,10,14) QR(3,7,11,15)
-        x0 = (x0 + x4) & M; x12 ^= x0; x12 = ((x12 << 16) & M) | (x12 >> 16)
-        x8 = (x8 + x12) & M; x4 ^= x8; x4 = ((x4 << 12) & M) | (x4 >> 20)
-        x0 = (x0 + x4) & M; x12 ^= x0; x12 = ((x12 << 8) & M) | (x12 >> 24)
-        x8 = (x8 + x12) & M; x4 ^= x8; x4 = ((x4 << 7) & M) | (x4 >> 25)
-        x1 = (x1 + x5) & M; x13 ^= x1; x13 = ((x13 << 16) & M) | (x13 >> 16)
-        x9 = (x9 + x13) & M; x5 ^= x9; x5 = ((x5 << 12) & M) | (x5 >> 20)
-        x1 = (x1 + x5) & M; x13 ^= x1; x13 = ((x13 << 8) & M) | (x13 >> 24)
-        x9 = (x9 + x13) & M; x5 ^= x9; x5 = ((x5 << 7) & M) | (x5 >> 25)
-        x2 = (x2 + x6) & M; x14 ^= x2; x14 = ((x14 << 16) & M) | (x14 >> 16)
-        x10 = (x10 + x14) & M; x6 ^= x10; x6 = ((x6 << 12) & M) | (x6 >> 20)
-        x2 = (x2 + x6) & M; x14 ^= x2; x14 = ((x14 << 8) & M) | (x14 >> 24)
-        x10 = (x10 + x14) & M; x6 ^= x10; x6 = ((x6 << 7) & M) | (x6 >> 25)
-        x3 = (x3 + x7) & M; x15 ^= x3; x15 = ((x15 << 16) & M) | (x15 >> 16)
-        x11 = (x11 + x15) & M; x7 ^= x11; x7 = ((x7 << 12) & M) | (x7 >> 20)
-        x3 = (x3 + x7) & M; x15 ^= x3; x15 = ((x15 << 8) & M) | (x15 >> 24)
-        x11 = (x11 + x15) & M; x7 ^= x11; x7 = ((x7 << 7) & M) | (x7 >> 25)
-        # Diagonal round: QR(0,5,10,15) QR(1,6,11,12) QR(2,7,8,13) QR(3,4,9,14)
-        x0 = (x0 + x5) & M; x15 ^= x0; x15 = ((x15 << 16) & M) | (x15 >> 16)
-        x10 = (x10 + x15) & M; x5 ^= x10; x5 = ((x5 << 12) & M) | (x5 >> 20)
-        x0 = (x0 + x5) & M; x15 ^= x0; x15 = ((x15 << 8) & M) | (x15 >> 24)
-        x10 = (x10 + x15) & M; x5 ^= x10; x5 = ((x5 << 7) & M) | (x5 >> 25)
-        x1 = (x1 + x6) & M; x12 ^= x1; x12 = ((x12 << 16) & M) | (x12 >> 16)
-        x11 = (x11 + x12) & M; x6 ^= x11; x6 = ((x6 << 12) & M) | (x6 >> 20)
-        x1 = (x1 + x6) & M; x12 ^= x1; x12 = ((x12 << 8) & M) | (x12 >> 24)
-        x11 = (x11 + x12) & M; x6 ^= x11; x6 = ((x6 << 7) & M) | (x6 >> 25)
-        x2 = (x2 + x7) & M; x13 ^= x2; x13 = ((x13 << 16) & M) | (x13 >> 16)
-        x8 = (x8 + x13) & M; x7 ^= x8; x7 = ((x7 << 12) & M) | (x7 >> 20)
-        x2 = (x2 + x7) & M; x13 ^= x2; x13 = ((x13 << 8) & M) | (x13 >> 24)
-        x8 = (x8 + x13) & M; x7 ^= x8; x7 = ((x7 << 7) & M) | (x7 >> 25)
-        x3 = (x3 + x4) & M; x14 ^= x3; x14 = ((x14 << 16) & M) | (x14 >> 16)
-        x9 = (x9 + x14) & M; x4 ^= x9; x4 = ((x4 << 12) & M) | (x4 >> 20)
-        x3 = (x3 + x4) & M; x14 ^= x3; x14 = ((x14 << 8) & M) | (x14 >> 24)
-        x9 = (x9 + x14) & M; x4 ^= x9; x4 = ((x4 << 7) & M) | (x4 >> 25)
-    # Add the input state back in, word by word (mod 2^32), little-endian out.
-    return struct.pack(
-        '<16I',
-        (x0 + s[0]) & M, (x1 + s[1]) & M, (x2 + s[2]) & M, (x3 + s[3]) & M,
-        (x4 + s[4]) & M, (x5 + s[5]) & M, (x6 + s[6]) & M, (x7 + s[7]) & M,
-        (x8 + s[8]) & M, (x9 + s[9]) & M, (x10 + s[10]) & M, (x11 + s[11]) & M,
-        (x12 + s[12]) & M, (x13 + s[13]) & M, (x14 + s[14]) & M, (x15 + s[15]) & M)
-
-
-def chacha20_xor(key: bytes, counter: int, nonce: bytes, data: bytes) -> bytes:
-    """ChaCha20 encryption (RFC 8439 s2.4): XOR data with the key stream that
-    starts at block `counter`. Encryption and decryption are the same."""
-    if not data:
-        return b''
-    blocks = (len(data) + 63) // 64
-    stream = b''.join(chacha20_block(key, counter + i, nonce) for i in range(blocks))
-    x = int.from_bytes(data, 'little') ^ int.from_bytes(stream[:len(data)], 'little')
-    return x.to_bytes(len(data), 'little')
+# The state words each quarter round works on (RFC 8439 s2.3): a column
+# round, then a diagonal round; ten of these double rounds make 20 rounds.
+_QUARTER_ROUNDS = ((0, 4, 8, 12), (1, 5, 9, 13), (2, 6, 10, 14), (3, 7, 11, 15),
+                   (0, 5, 10, 15), (1, 6, 11, 12), (2, 7, 8, 13), (3, 4, 9, 14))
 
 
 def chacha20_blocks(key: bytes, inputs) -> list:
-    """Many ChaCha20 blocks under one key at once, for (counter, nonce) pairs.
+    """The 64-byte ChaCha20 blocks (RFC 8439 s2.3) of one 32-byte key for
+    each (32-bit block counter, 12-byte nonce) in `inputs`, in order.
 
-    The same 20 rounds as chacha20_block, but each of the 16 state words
-    holds the word of every block, one block per 64-bit lane of one big
-    Python integer (32 bits of value, 32 bits of room so the carry of an
+    All the blocks are computed at once: each of the 16 state words holds
+    that word of every block, one block per 64-bit lane of one big Python
+    integer (32 bits of value, 32 bits of room so that the carry of an
     addition never reaches the next lane). Each Python operation then works
-    on all the blocks in C, which makes a stream of many small frames (a
-    REKEY boundary crossed for real) ~50x faster than chacha20_block.
-    Masking with M after every addition, and once after a rotation's two
-    shifts, keeps the lanes apart: the bits a shift moves out of a lane land
-    only in a neighbour's spare upper 32 bits, which the mask clears."""
+    on every block in C, which makes a stream of many small frames (a REKEY
+    boundary crossed for real) ~20x faster than one block at a time.
+    Masking with M after each addition, and once after a rotation's two
+    shifts, keeps the lanes apart: the bits a shift moves out of a lane's
+    32 value bits land only in spare upper bits, which the mask clears."""
     count = len(inputs)
     if count == 0:
         return []
@@ -202,47 +141,38 @@ def chacha20_blocks(key: bytes, inputs) -> list:
 
     k = struct.unpack('<8I', key)
     nonces = [struct.unpack('<3I', nonce) for _, nonce in inputs]
-    s = ([_SIGMA[i] * ones for i in range(4)] + [k[i] * ones for i in range(8)]
-         + [lanes(c & _M32 for c, _ in inputs)] + [lanes(n[i] for n in nonces) for i in range(3)])
-    x0, x1, x2, x3, x4, x5, x6, x7, x8, x9, x10, x11, x12, x13, x14, x15 = s
+    # constants, key, block counter, nonce (s2.3)
+    initial = ([c * ones for c in _SIGMA] + [w * ones for w in k]
+               + [lanes(c & _M32 for c, _ in inputs)] + [lanes(n[i] for n in nonces) for i in range(3)])
+    x = list(initial)
     for _ in range(10):
-        x0 = (x0 + x4) & M; x12 ^= x0; x12 = ((x12 << 16) | (x12 >> 16)) & M
-        x8 = (x8 + x12) & M; x4 ^= x8; x4 = ((x4 << 12) | (x4 >> 20)) & M
-        x0 = (x0 + x4) & M; x12 ^= x0; x12 = ((x12 << 8) | (x12 >> 24)) & M
-        x8 = (x8 + x12) & M; x4 ^= x8; x4 = ((x4 << 7) | (x4 >> 25)) & M
-        x1 = (x1 + x5) & M; x13 ^= x1; x13 = ((x13 << 16) | (x13 >> 16)) & M
-        x9 = (x9 + x13) & M; x5 ^= x9; x5 = ((x5 << 12) | (x5 >> 20)) & M
-        x1 = (x1 + x5) & M; x13 ^= x1; x13 = ((x13 << 8) | (x13 >> 24)) & M
-        x9 = (x9 + x13) & M; x5 ^= x9; x5 = ((x5 << 7) | (x5 >> 25)) & M
-        x2 = (x2 + x6) & M; x14 ^= x2; x14 = ((x14 << 16) | (x14 >> 16)) & M
-        x10 = (x10 + x14) & M; x6 ^= x10; x6 = ((x6 << 12) | (x6 >> 20)) & M
-        x2 = (x2 + x6) & M; x14 ^= x2; x14 = ((x14 << 8) | (x14 >> 24)) & M
-        x10 = (x10 + x14) & M; x6 ^= x10; x6 = ((x6 << 7) | (x6 >> 25)) & M
-        x3 = (x3 + x7) & M; x15 ^= x3; x15 = ((x15 << 16) | (x15 >> 16)) & M
-        x11 = (x11 + x15) & M; x7 ^= x11; x7 = ((x7 << 12) | (x7 >> 20)) & M
-        x3 = (x3 + x7) & M; x15 ^= x3; x15 = ((x15 << 8) | (x15 >> 24)) & M
-        x11 = (x11 + x15) & M; x7 ^= x11; x7 = ((x7 << 7) | (x7 >> 25)) & M
-        x0 = (x0 + x5) & M; x15 ^= x0; x15 = ((x15 << 16) | (x15 >> 16)) & M
-        x10 = (x10 + x15) & M; x5 ^= x10; x5 = ((x5 << 12) | (x5 >> 20)) & M
-        x0 = (x0 + x5) & M; x15 ^= x0; x15 = ((x15 << 8) | (x15 >> 24)) & M
-        x10 = (x10 + x15) & M; x5 ^= x10; x5 = ((x5 << 7) | (x5 >> 25)) & M
-        x1 = (x1 + x6) & M; x12 ^= x1; x12 = ((x12 << 16) | (x12 >> 16)) & M
-        x11 = (x11 + x12) & M; x6 ^= x11; x6 = ((x6 << 12) | (x6 >> 20)) & M
-        x1 = (x1 + x6) & M; x12 ^= x1; x12 = ((x12 << 8) | (x12 >> 24)) & M
-        x11 = (x11 + x12) & M; x6 ^= x11; x6 = ((x6 << 7) | (x6 >> 25)) & M
-        x2 = (x2 + x7) & M; x13 ^= x2; x13 = ((x13 << 16) | (x13 >> 16)) & M
-        x8 = (x8 + x13) & M; x7 ^= x8; x7 = ((x7 << 12) | (x7 >> 20)) & M
-        x2 = (x2 + x7) & M; x13 ^= x2; x13 = ((x13 << 8) | (x13 >> 24)) & M
-        x8 = (x8 + x13) & M; x7 ^= x8; x7 = ((x7 << 7) | (x7 >> 25)) & M
-        x3 = (x3 + x4) & M; x14 ^= x3; x14 = ((x14 << 16) | (x14 >> 16)) & M
-        x9 = (x9 + x14) & M; x4 ^= x9; x4 = ((x4 << 12) | (x4 >> 20)) & M
-        x3 = (x3 + x4) & M; x14 ^= x3; x14 = ((x14 << 8) | (x14 >> 24)) & M
-        x9 = (x9 + x14) & M; x4 ^= x9; x4 = ((x4 << 7) | (x4 >> 25)) & M
-    words = []
-    for w, init in zip((x0, x1, x2, x3, x4, x5, x6, x7, x8, x9, x10, x11, x12, x13, x14, x15), s):
-        words.append(struct.unpack('<%dQ' % count, (((w + init) & M)).to_bytes(8 * count, 'little')))
+        for a, b, c, d in _QUARTER_ROUNDS:  # the quarter round, s2.1
+            x[a] = (x[a] + x[b]) & M; x[d] ^= x[a]; x[d] = ((x[d] << 16) | (x[d] >> 16)) & M
+            x[c] = (x[c] + x[d]) & M; x[b] ^= x[c]; x[b] = ((x[b] << 12) | (x[b] >> 20)) & M
+            x[a] = (x[a] + x[b]) & M; x[d] ^= x[a]; x[d] = ((x[d] << 8) | (x[d] >> 24)) & M
+            x[c] = (x[c] + x[d]) & M; x[b] ^= x[c]; x[b] = ((x[b] << 7) | (x[b] >> 25)) & M
+    # Add the initial state back in (mod 2^32 per lane); serialise little-endian.
+    words = [struct.unpack('<%dQ' % count, ((w + i) & M).to_bytes(8 * count, 'little'))
+             for w, i in zip(x, initial)]
     pack = struct.Struct('<16I').pack
-    return [pack(*(words[j][i] for j in range(16))) for i in range(count)]
+    return [pack(*(word[j] for word in words)) for j in range(count)]
+
+
+def _xor(a: bytes, b: bytes) -> bytes:
+    return (int.from_bytes(a, 'little') ^ int.from_bytes(b, 'little')).to_bytes(len(a), 'little')
+
+
+def chacha20_block(key: bytes, counter: int, nonce: bytes) -> bytes:
+    return chacha20_blocks(key, [(counter, nonce)])[0]
+
+
+def chacha20_xor(key: bytes, counter: int, nonce: bytes, data: bytes) -> bytes:
+    """ChaCha20 encryption (RFC 8439 s2.4): XOR data with the key stream that
+    starts at block `counter`. Encryption and decryption are the same."""
+    if not data:
+        return b''
+    blocks = chacha20_blocks(key, [(counter + i, nonce) for i in range((len(data) + 63) // 64)])
+    return _xor(data, b''.join(blocks)[:len(data)])
 
 
 # --------------------------------------------------------------------------
@@ -314,10 +244,6 @@ def _keystreams(key: bytes, items):
         out.append((blocks[i][:32], b''.join(blocks[i + 1:i + 1 + nblocks])[:length]))
         i += 1 + nblocks
     return out
-
-
-def _xor(a: bytes, b: bytes) -> bytes:
-    return (int.from_bytes(a, 'little') ^ int.from_bytes(b, 'little')).to_bytes(len(a), 'little')
 
 
 def aead_encrypt_many(key: bytes, items) -> list:
@@ -656,7 +582,6 @@ class FrameReader:
         self.sock = sock
         self.buf = bytearray()
         self.pos = 0
-        self.total = 0  # bytes received so far
 
     def _fill(self, need: int):
         while len(self.buf) - self.pos < need:
@@ -666,7 +591,6 @@ class FrameReader:
                 chunk = b''
             if not chunk:
                 raise Closed('%d bytes pending' % (len(self.buf) - self.pos))
-            self.total += len(chunk)
             if self.pos > 1 << 20:  # compact now and then
                 del self.buf[:self.pos]
                 self.pos = 0
@@ -734,7 +658,7 @@ def handshake_initiator(sock, reader, args):
     # learns who we are (s3): close without sending msg3.
     if args.remote_key is not None and hs.rs != args.remote_key:
         raise Outcome(4, 'rejected-remote-key', remote_static=hs.rs.hex(), sent_msg3=False)
-    sock.sendall(frame(hs.write_message(EMPTY)))  # msg3: -> s, se
+    sock.sendall(frame(hs.write_message(args.handshake_payload)))  # msg3: -> s, se
     c1, c2 = hs.ss.split()
     return hs, Direction(c1.k), Direction(c2.k)  # initiator sends c1, receives c2
 
@@ -746,15 +670,14 @@ def handshake_responder(sock, reader, args):
         if len(msg1) != 32:
             raise ProtocolError('msg1 body of %d bytes, not 32' % len(msg1))
         hs.read_message(msg1)
-        sock.sendall(frame(hs.write_message(EMPTY)))  # msg2: <- e, ee, s, es
-        sent = reader.total
+        sock.sendall(frame(hs.write_message(args.handshake_payload)))  # msg2: <- e, ee, s, es
         try:
             msg3 = reader.read_frame()
         except Closed:
-            # Report how many bytes came after msg1: a peer that refused our
-            # key must not have sent any (no msg3).
+            # Nothing was consumed after msg1, so every byte that came after
+            # it is still pending: a peer that refused our key sent none.
             raise Outcome(3, 'handshake-failed', stage='msg3', reason='closed before msg3',
-                          bytes_after_msg1=reader.total - sent + reader.pending())
+                          bytes_after_msg1=reader.pending())
         if len(msg3) < 64:
             raise ProtocolError('msg3 body of %d bytes is under 64' % len(msg3))
         hs.read_message(msg3)
@@ -1087,7 +1010,7 @@ def selftest(fixtures_dir: str) -> int:
 
     # The batched fast path must give exactly the bytes of the plain one.
     rnd = [(c, os.urandom(12)) for c in (0, 1, 2, 0xFFFFFFFF)]
-    check('ChaCha20 batch equals single blocks (incl. RFC 8439 2.3.2 input)',
+    check('ChaCha20 blocks in one batch equal blocks one by one',
           chacha20_blocks(key, rnd + [(1, _h('000000090000004a00000000'))])
           == [chacha20_block(key, c, n) for c, n in rnd + [(1, _h('000000090000004a00000000'))]])
     frames = [(DATA, os.urandom(i * 37 % 300)) for i in range(12)] + [(PING, EMPTY), (ABORT, b'why')]
@@ -1299,6 +1222,8 @@ def parse_args(argv):
         p.add_argument('--remote-key', type=_hex32, default=None, help='pin: the only remote static public key accepted')
         p.add_argument('--reject-reason', default='key not authorized', help='ABORT reason when the pin fails (responder)')
         p.add_argument('--prologue', default='noise-chat/1')
+        p.add_argument('--handshake-payload', type=bytes.fromhex, default=EMPTY, metavar='HEX',
+                       help='payload of our msg2/msg3 (v1 sends none; a v1 peer must ignore it)')
         p.add_argument('--start-nonce', type=_nonce, default=None, help='first nonce of both directions')
         p.add_argument('--send-nonce', type=_nonce, default=None)
         p.add_argument('--recv-nonce', type=_nonce, default=None)

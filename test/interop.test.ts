@@ -305,6 +305,18 @@ for (const role of ROLES) {
   })
 }
 
+for (const role of ROLES) {
+  test(`${role}: a payload in its msg${role === 'python-initiator' ? 3 : 2} (reserved for extensions) is ignored`, async (t) => {
+    const s = await session(t, role, ['--handshake-payload', Buffer.from('future extension').toString('hex'),
+      '--do', 'send:still fine', '--do', 'end', '--do', 'expect-end'])
+    s.ours.on('end', () => s.ours.end())
+    const [run, ours] = await Promise.all([s.peer.exited, s.ourEnd])
+    t.is(run.code, 0, `python: ${JSON.stringify(run.events)} ${run.stderr}`)
+    t.absent(ours.error)
+    t.is(ours.data.toString(), 'still fine', 'the payload was not delivered as data')
+  })
+}
+
 test('python-responder: it rejects our key and we get ERR_LOCAL_KEY_REJECTED with its reason', async (t) => {
   const reason = 'not on the list'
   const s = await session(t, 'python-responder', ['--remote-key', 'ab'.repeat(32), '--reject-reason', reason])
