@@ -15,7 +15,10 @@ interface Teardown {
 /** A temporary folder used as $XDG_CONFIG_HOME and $XDG_STATE_HOME (and for files), removed after the test. */
 export function tempHome (t: Teardown, prefix = 'noise-chat-tools-'): { dir: string, env: NodeJS.ProcessEnv } {
   const dir = mkdtempSync(join(tmpdir(), prefix))
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  const remove = (): void => rmSync(dir, { recursive: true, force: true })
+  t.teardown(remove)
+  // A test that times out skips its teardowns; the 100 MiB files must not stay behind.
+  process.once('exit', remove)
   return { dir, env: { ...process.env, XDG_CONFIG_HOME: dir, XDG_STATE_HOME: dir, NO_COLOR: '1' } }
 }
 
@@ -32,14 +35,22 @@ export interface Proc {
   waitStdout: (text: string | RegExp) => Promise<string>
 }
 
-/** Spawn `noise-chat ARGS`, killed at teardown if still running. */
+/** Children still running: killed when the test process exits, even after a timeout that skipped the teardowns. */
+const running = new Set<ChildProcess>()
+process.on('exit', () => { for (const child of running) child.kill('SIGKILL') })
+
+/** Spawn `noise-chat ARGS`, killed at teardown (or when this process exits) if still running. */
 export function cli (t: Teardown, args: string[], options: { env: NodeJS.ProcessEnv, stdio?: StdioOptions, cwd?: string }): Proc {
   const child = spawn(process.execPath, [BIN, ...args], { env: options.env, stdio: options.stdio ?? ['pipe', 'pipe', 'pipe'], cwd: options.cwd })
   let stderr = ''
   let stdout = ''
   child.stderr?.on('data', (d: Buffer) => { stderr += d.toString() })
   child.stdout?.on('data', (d: Buffer) => { stdout += d.toString() })
-  const exited = once(child, 'exit').then(([code, signal]) => (code ?? signal) as number | string)
+  running.add(child)
+  const exited = once(child, 'exit').then(([code, signal]) => {
+    running.delete(child)
+    return (code ?? signal) as number | string
+  })
   t.teardown(() => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL') })
   const waitFor = async (which: 'stdout' | 'stderr', text: string | RegExp): Promise<string> => {
     const current = (): string => which === 'stdout' ? stdout : stderr
