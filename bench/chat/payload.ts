@@ -1,0 +1,88 @@
+/**
+ * What every bench message says, and how receivers find it again in the
+ * lines a server relays (`<m3> TEXT` from ours, `:m3!~m3@127.0.0.1
+ * PRIVMSG #room :TEXT` from IRC): a marker, the step, the sender's id, its
+ * sequence number and the send time, padded to a chat-sized line.
+ *
+ *     ~b STEP : SENDER : SEQ : SENT_US ~ xxxx...
+ *
+ * Times are microseconds of the monotonic clock (process.hrtime), which
+ * every process on the machine shares, so a receiver in another process
+ * subtracts the sender's stamp from its own clock.
+ */
+
+/** The marker that starts a payload; nothing else a server sends contains it. */
+export const PAYLOAD_MARKER = '~b'
+/** Length of a message's text: a typical chat line. */
+export const PAYLOAD_TEXT_BYTES = 64
+
+const COLON = 0x3a
+const TILDE = 0x7e
+const ZERO = 0x30
+const NINE = 0x39
+const PADDING = 'x'.repeat(PAYLOAD_TEXT_BYTES)
+
+/** Microseconds on the machine-wide monotonic clock. */
+export function nowUs (): number {
+  const [s, ns] = process.hrtime()
+  return s * 1e6 + Math.floor(ns / 1000)
+}
+
+/** The text of message `seq` of sender `sender` in step `step`, stamped `sentUs`. */
+export function encodePayload (step: number, sender: number, seq: number, sentUs: number): string {
+  const head = `${PAYLOAD_MARKER}${step}:${sender}:${seq}:${sentUs}~ `
+  return head.length >= PAYLOAD_TEXT_BYTES ? head : head + PADDING.slice(head.length)
+}
+
+/** Called for each payload found. */
+export type PayloadVisitor = (step: number, sender: number, seq: number, sentUs: number) => void
+
+/**
+ * Find every payload in `text` (whole lines, decoded as latin1) and call
+ * `visit` with its fields. A marker not followed by four well-formed
+ * numbers is skipped. Returns how many were found.
+ */
+export function scanPayloads (text: string, visit: PayloadVisitor): number {
+  let found = 0
+  let at = text.indexOf(PAYLOAD_MARKER)
+  while (at !== -1) {
+    const end = readFields(text, at + 2)
+    if (end !== -1) {
+      visit(fields[0], fields[1], fields[2], fields[3])
+      found++
+    }
+    at = text.indexOf(PAYLOAD_MARKER, end === -1 ? at + 2 : end)
+  }
+  return found
+}
+
+/** Scratch space of readFields: four numbers, no allocation per message. */
+const fields = [0, 0, 0, 0]
+
+/** Parse `N:N:N:N~` at `i` into `fields`; the index after it, or -1. */
+function readFields (text: string, i: number): number {
+  for (let f = 0; f < 4; f++) {
+    let value = 0
+    const start = i
+    let c = text.charCodeAt(i)
+    while (c >= ZERO && c <= NINE) {
+      value = value * 10 + (c - ZERO)
+      c = text.charCodeAt(++i)
+    }
+    if (i === start || c !== (f === 3 ? TILDE : COLON)) return -1
+    fields[f] = value
+    i++
+  }
+  return i
+}
+
+/** Count occurrences of `needle` in `text` (join announcements, for instance). */
+export function countOccurrences (text: string, needle: string): number {
+  let n = 0
+  let at = text.indexOf(needle)
+  while (at !== -1) {
+    n++
+    at = text.indexOf(needle, at + needle.length)
+  }
+  return n
+}

@@ -1,0 +1,190 @@
+/**
+ * The results as text: the summary table for the console and the
+ * "## Chat load" section of bench/CHAT-RESULTS.md. Pure.
+ */
+import type { IdleOutcome, RateOutcome } from './execute.js'
+import { bestStep, ceilingStep, verdicts, type ChatBenchResults, type TargetVerdict } from './results.js'
+import type { Scenario } from './scenarios.js'
+import { MAX_SEND_LAG_MS, P99_BOUND_MS, type StepResult } from './step.js'
+import { TARGET_LABELS, TARGET_NAMES, type TargetName } from './target.js'
+
+const int = (n: number): string => Math.round(n).toLocaleString('en-US')
+const kib = (bytes: number): string => (bytes / 1024).toFixed(1)
+const mib = (bytes: number): string => (bytes / 1024 / 1024).toFixed(1)
+
+function figure (v: TargetVerdict, value: number | null): string {
+  if (value === null) return 'n/a'
+  return v.measure === 'rate' ? `${int(value)} msg/s` : `${kib(value)} KiB`
+}
+
+function verdictWord (met: boolean | null): string {
+  return met === null ? 'not judged' : met ? 'met' : 'MISSED'
+}
+
+/** The summary table: one row per scenario, ours and ngircd side by side, ratio and verdict. */
+export function summaryTable (results: ChatBenchResults): string {
+  const rows = [['scenario', 'noise-chat', 'ngircd plain', 'ngircd TLS', 'ours/TLS', 'target', 'verdict']]
+  for (const v of verdicts(results)) {
+    rows.push([
+      v.scenario, figure(v, v.ours), figure(v, v.ngircdPlain), figure(v, v.ngircdTls),
+      v.ratio === null ? 'n/a' : `${v.ratio.toFixed(2)}x`, v.text, verdictWord(v.met)
+    ])
+  }
+  for (const join of joinRows(results)) rows.push(join)
+  return columns(rows)
+}
+
+/** Rows of what joining cost: wall seconds and server CPU seconds per room size and server. */
+function joinRows (results: ChatBenchResults): string[][] {
+  const rows: string[][] = []
+  for (const s of results.scenarios) {
+    const cell = (t: TargetName): string => {
+      const j = joinOf(results, s, t)
+      return j === undefined ? 'n/a' : `${j.wallS.toFixed(1)} s, CPU ${j.serverCpuS.toFixed(1)} s`
+    }
+    rows.push([`join ${s.members}`, cell('ours'), cell('ngircd'), cell('ngircd-tls'), '', 'measured', ''])
+  }
+  return rows
+}
+
+function joinOf (results: ChatBenchResults, s: Scenario, t: TargetName): RateOutcome['join'] {
+  const o = s.kind === 'rate'
+    ? results.rate.find((x) => x.scenario === s.name && x.target === t)
+    : results.idle.find((x) => x.scenario === s.name && x.target === t)
+  return o?.join
+}
+
+function columns (rows: string[][]): string {
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)))
+  return rows.map((r) => r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd()).join('\n')
+}
+
+/** The whole Markdown document. */
+export function resultsMarkdown (results: ChatBenchResults): string {
+  return [
+    '# Chat load results',
+    '',
+    'Written by `npm run bench:chat` (bench/chat/); every run overwrites this file. The',
+    'secure-stream figures are in [RESULTS.md](RESULTS.md).',
+    '',
+    '## Chat load',
+    '',
+    ...header(results),
+    '',
+    '### Targets',
+    '',
+    ...targetsTable(results),
+    '',
+    ...results.scenarios.flatMap((s) => s.kind === 'rate' ? rateSection(results, s) : idleSection(results, s)),
+    ...profileSection(results),
+    ...method(results)
+  ].join('\n') + '\n'
+}
+
+function header (r: ChatBenchResults): string[] {
+  const m = r.machine
+  const wait = r.loadWait === null
+    ? 'not waited for'
+    : `waited ${r.loadWait.waitedS.toFixed(0)} s for the 1-minute load average to drop below ${r.loadWait.threshold} (${r.loadWait.reached ? 'it did' : 'it did not: the figures are from a busy machine'})`
+  return [
+    `- Date: ${r.startedAt} (run took ${(r.elapsedS / 60).toFixed(1)} min)${r.quick ? ' — **quick run: smoke sizes, not the issue\'s figures**' : ''}`,
+    `- Commit: ${r.commit ?? 'unknown'}${r.libDirty ? ' (lib/ had uncommitted changes, measured as they were)' : ''}`,
+    `- Machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB.toFixed(1)} GiB, ${m.kernel}, Node ${m.node}; the generator shares the cores with the server`,
+    `- Load average (1, 5, 15 min): ${m.loadAtStart.map((l) => l.toFixed(2)).join(', ')} at the start, ${m.loadAtEnd.map((l) => l.toFixed(2)).join(', ')} at the end; ${wait}`,
+    `- Command: \`${r.command}\``,
+    `- noise-chat server: \`node dist/bin/noise-chat.js server ${r.oursFlags.join(' ')} --port 0 --key TMP/server_x25519 --state-dir TMP/state\` — **rate limit off (\`--rate 0\`)**, and every member's handshake allowed from the one address they all come from (\`--max-handshakes 128:128\`; the default allows 16 per address), otherwise defaults (history 20, keep-alive 15 s, idle timeout 45 s, 256 KiB outbound bound)`,
+    r.ngircdVersion === null
+      ? `- ngircd: not measured (${r.ngircdMissing ?? 'not requested'})`
+      : `- ngircd: ${r.ngircdVersion}, \`ngircd -n -f TMP/ngircd.conf\`, listening on 127.0.0.1 (plain port and TLS port, GnuTLS, a P-256 certificate made by openssl and trusted by the generator) — **flood penalty off**: ${r.ngircdSettings.map((s) => `\`${s}\``).join(', ')}`
+  ]
+}
+
+function targetsTable (r: ChatBenchResults): string[] {
+  const lines = [
+    '| scenario | measure | noise-chat | ngircd plain | ngircd TLS | ours / TLS | target | verdict |',
+    '|---|---|---:|---:|---:|---:|---|---|'
+  ]
+  for (const v of verdicts(r)) {
+    const s = r.scenarios.find((x) => x.name === v.scenario)!
+    const measure = v.measure === 'rate' ? 'highest rate, 0 loss, p99 < 100 ms' : 'server RSS per member'
+    lines.push(`| ${s.title} | ${measure} | ${figure(v, v.ours)} | ${figure(v, v.ngircdPlain)} | ${figure(v, v.ngircdTls)} | ` +
+      `${v.ratio === null ? 'n/a' : v.ratio.toFixed(2) + 'x'} | ${v.text} | **${verdictWord(v.met)}** |`)
+  }
+  return lines
+}
+
+function rateSection (r: ChatBenchResults, s: Extract<Scenario, { kind: 'rate' }>): string[] {
+  const outcomes = TARGET_NAMES.map((t) => r.rate.find((o) => o.scenario === s.name && o.target === t)).filter((o): o is RateOutcome => o !== undefined)
+  const lines = [
+    `### ${s.title}`,
+    '',
+    `The issue's ngircd 26.1 reference: ${s.issueReference}.`,
+    '',
+    '| server | highest passing rate | deliveries/s there | p50 / p99 there | server CPU there | lowest failing rate | why it failed | join (wall, server CPU) |',
+    '|---|---:|---:|---:|---:|---:|---|---|'
+  ]
+  for (const o of outcomes) {
+    const b = bestStep(o)
+    const c = ceilingStep(o)
+    const join = o.join === undefined ? 'n/a' : `${o.join.wallS.toFixed(1)} s, ${o.join.serverCpuS.toFixed(1)} s`
+    lines.push(`| ${TARGET_LABELS[o.target]} | ${o.error !== undefined ? 'error' : int(o.best) + ' msg/s'} | ${b === undefined ? '-' : int(b.deliveredPerS)} | ` +
+      `${b === undefined ? '-' : `${b.p50Ms.toFixed(1)} / ${b.p99Ms.toFixed(1)} ms`} | ${b === undefined ? '-' : b.serverCpuPct.toFixed(0) + '%'} | ` +
+      `${o.ceiling === null ? 'none (search cap)' : int(o.ceiling) + ' msg/s'} | ${o.error ?? c?.why.join('; ') ?? '-'} | ${join} |`)
+  }
+  lines.push('', 'Every step:', '', '| server | rate (msg/s) | delivered / due | deliveries/s | p50 | p99 | max | server CPU | generator CPU | verdict |', '|---|---:|---:|---:|---:|---:|---:|---:|---:|---|')
+  for (const o of outcomes) for (const st of o.steps) lines.push(stepRow(o.target, st))
+  const notes = outcomes.flatMap((o) => o.steps.flatMap((st) => [...st.disconnects, ...st.problems].map((t) => `- ${TARGET_LABELS[o.target]} at ${int(st.rate)} msg/s: ${t}`)))
+  if (notes.length > 0) lines.push('', 'Disconnections and refusals the members saw:', '', ...[...new Set(notes)].slice(0, 12))
+  lines.push('')
+  return lines
+}
+
+function stepRow (target: TargetName, st: StepResult): string {
+  return `| ${TARGET_LABELS[target]} | ${int(st.rate)} | ${int(st.received)} / ${int(st.expected)} | ${int(st.deliveredPerS)} | ` +
+    `${st.p50Ms.toFixed(1)} ms | ${st.p99Ms.toFixed(1)} ms | ${st.maxMs.toFixed(0)} ms | ${st.serverCpuPct.toFixed(0)}% | ${st.generatorCpuPct.toFixed(0)}% | ` +
+    `${st.passed ? 'pass' : 'fail: ' + st.why.join('; ')} |`
+}
+
+function idleSection (r: ChatBenchResults, s: Extract<Scenario, { kind: 'idle' }>): string[] {
+  const outcomes = TARGET_NAMES.map((t) => r.idle.find((o) => o.scenario === s.name && o.target === t)).filter((o): o is IdleOutcome => o !== undefined)
+  const lines = [
+    `### ${s.title}`,
+    '',
+    `The issue's ngircd 26.1 reference: ${s.issueReference}. Joining N members is O(N^2) announcements for any server; the join columns measure it.`,
+    '',
+    '| server | RSS before anyone joined | RSS after the join and ' + (s.settleMs / 1000) + ' s idle | per member | join wall time | join server CPU |',
+    '|---|---:|---:|---:|---:|---:|'
+  ]
+  for (const o of outcomes) {
+    if (o.error !== undefined || o.join === undefined) {
+      lines.push(`| ${TARGET_LABELS[o.target]} | error: ${o.error ?? 'no join'} | | | | |`)
+      continue
+    }
+    lines.push(`| ${TARGET_LABELS[o.target]} | ${mib(o.join.rssBeforeBytes)} MiB | ${mib(o.rssSettledBytes)} MiB | ${kib(o.perMemberBytes)} KiB | ` +
+      `${o.join.wallS.toFixed(1)} s | ${o.join.serverCpuS.toFixed(1)} s |`)
+  }
+  lines.push('')
+  return lines
+}
+
+function profileSection (r: ChatBenchResults): string[] {
+  if (r.profiles.length === 0) return []
+  const lines = ['### Where our server\'s time goes on the missed rate targets', '']
+  for (const p of r.profiles) {
+    lines.push(`One step of ${p.scenario} at ${int(p.rate)} msg/s (ngircd TLS's best) with the server under \`node --cpu-prof\`` +
+      `${p.step === undefined ? '' : ` (the step: ${p.step.passed ? 'pass' : 'fail: ' + p.step.why.join('; ')})`}:`, '', '```', p.text, '```', '')
+  }
+  return lines
+}
+
+function method (r: ChatBenchResults): string[] {
+  return [
+    '### How it is measured',
+    '',
+    `- Every server is a fresh process per room on 127.0.0.1. The generator is ${r.workers} worker processes (bench/chat/worker.ts), each holding its share of the members (member i in worker i mod ${r.workers}), one connection per member: for noise-chat the real wire (TCP, SecureStream initiator pinning the server key, then \`/nick mI\` and chat lines), for ngircd NICK/USER, JOIN #room once welcomed, PRIVMSG #room, over plain TCP or node:tls.`,
+    `- A rate step: members 0..S-1 send ${r.stepMs / 1000} s at R/S msg/s each, paced by a 1 ms timer; each message is 64 bytes of text carrying step, sender id, sequence number and the send time (monotonic clock, shared by all processes). Every member counts each delivery from another member (its own echo, which ours sends and IRC does not, is not counted) and its latency; deliveries may trail the end of sending by up to ${r.drainMs / 1000} s.`,
+    `- A step passes with every delivery made (due = sent x (N - 1)), none out of order, nobody disconnected, p99 < ${P99_BOUND_MS} ms, and the generator never more than ${MAX_SEND_LAG_MS} ms behind its schedule. The search doubles the rate from a start rate while steps pass, then bisects between the best pass and the lowest fail until they are within 15% (at most ${Math.max(...r.scenarios.map((s) => s.kind === 'rate' ? s.plan.maxSteps : 0))} steps). A room that lost members in a failed step is rebuilt before the next.`,
+    '- Server CPU is utime + stime from /proc/PID/stat over the step (100% = one core); memory is VmRSS from /proc/PID/status. The idle scenario reads RSS before anyone joins and after the whole room has joined and sat idle; the difference over N is the per-member figure.',
+    '- A join is complete when every member has received every join announcement due (N(N+1)/2 in all: each member hears its own and every later one); the join figures run from the first connection to that moment.'
+  ]
+}

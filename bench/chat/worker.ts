@@ -1,0 +1,192 @@
+/**
+ * A worker process of the load generator: it holds many members of the
+ * room (one connection each, all in this one process), sends at the
+ * paced rate for the senders among them, and counts what every member
+ * receives. The controller (fleet.ts) drives it over the IPC channel.
+ */
+import { connectIrc, IRC_SIGNS } from './irc-link.js'
+import type {
+  ConnectRequest, ConnectReply, ProgressReply, ReportReply, StepReply, StepRequest, WorkerReply, WorkerRequest
+} from './ipc.js'
+import type { LinkHandlers, MemberLink, ProtocolSigns } from './link.js'
+import { connectOurs, OURS_SIGNS } from './ours-link.js'
+import { countOccurrences, encodePayload, nowUs, scanPayloads, type PayloadVisitor } from './payload.js'
+import { ReceiveTally } from './tally.js'
+import type { Endpoint } from './target.js'
+
+/** How often the pacer wakes to send what is due. */
+const PACE_TICK_MS = 1
+/** Longest one member may take to connect and join. */
+const JOIN_TIMEOUT_MS = 180_000
+/** Longest a clean close waits for the connections to go. */
+const CLOSE_WAIT_MS = 5000
+/** Reasons and problem lines kept for the report. */
+const KEEP_TEXTS = 5
+
+/** One member held by this worker. */
+interface Held {
+  index: number
+  slot: number
+  link: MemberLink | undefined
+  joined: boolean
+  live: boolean
+}
+
+const members: Held[] = []
+const tally = new ReceiveTally()
+let signs: ProtocolSigns = OURS_SIGNS
+let joins = 0
+let disconnected = 0
+const disconnects: string[] = []
+const problems: string[] = []
+let problemCount = 0
+let closing = false
+let lastCpu = process.cpuUsage()
+
+function reply (message: WorkerReply): void {
+  process.send?.(message)
+}
+
+/** Connect one member and resolve once it has joined (its own join announcement arrived) or failed. */
+function connectMember (endpoint: Endpoint, held: Held): Promise<boolean> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => { held.link?.close(); resolve(false) }, JOIN_TIMEOUT_MS)
+    const problemAfterNewline = '\n' + signs.problem
+    const visit: PayloadVisitor = (step, sid, seq, sentUs) => tally.deliver(held.slot, held.index, step, sid, seq, sentUs, receivedAt)
+    let receivedAt = 0
+    const handlers: LinkHandlers = {
+      lines: (text) => {
+        receivedAt = nowUs()
+        scanPayloads(text, visit)
+        const j = countOccurrences(text, signs.join)
+        if (j > 0) {
+          joins += j
+          if (!held.joined) {
+            held.joined = true
+            clearTimeout(timer)
+            resolve(true)
+          }
+        }
+        if (text.startsWith(signs.problem) || text.includes(problemAfterNewline)) noteProblem(text)
+      },
+      closed: (reason) => {
+        held.live = false
+        clearTimeout(timer)
+        if (!closing) {
+          disconnected++
+          if (disconnects.length < KEEP_TEXTS) disconnects.push(`member ${held.index}: ${reason}`)
+        }
+        resolve(held.joined)
+      }
+    }
+    const nick = `m${held.index}`
+    held.link = endpoint.protocol === 'ours' ? connectOurs(endpoint, nick, handlers) : connectIrc(endpoint, nick, handlers)
+  })
+}
+
+function noteProblem (text: string): void {
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(signs.problem)) continue
+    problemCount++
+    if (problems.length < KEEP_TEXTS) problems.push(line.trimEnd())
+  }
+}
+
+async function connectAll (request: ConnectRequest): Promise<ConnectReply> {
+  signs = request.endpoint.protocol === 'ours' ? OURS_SIGNS : IRC_SIGNS
+  const fresh = request.members.map((index) => {
+    const held: Held = { index, slot: members.length, link: undefined, joined: false, live: true }
+    members.push(held)
+    return held
+  })
+  let next = 0
+  let joined = 0
+  const errors: string[] = []
+  const lane = async (): Promise<void> => {
+    while (next < fresh.length) {
+      const held = fresh[next++]
+      if (await connectMember(request.endpoint, held)) joined++
+      else if (errors.length < KEEP_TEXTS) errors.push(`member ${held.index} did not join`)
+    }
+  }
+  await Promise.all(Array.from({ length: Math.max(1, request.concurrency) }, lane))
+  return { type: 'connect', id: request.id, joined, failed: fresh.length - joined, errors: [...errors, ...disconnects] }
+}
+
+/** Send at the paced rate for this worker's senders; resolves when every due message is written. */
+function runStep (request: StepRequest): Promise<StepReply> {
+  tally.startStep(request.step, request.senderMembers, members.length)
+  const byIndex = new Map(members.map((m) => [m.index, m]))
+  const senders = request.senderMembers
+    .map((index, sid) => ({ sid, held: byIndex.get(index), sent: 0 }))
+    .filter((s) => s.held !== undefined)
+  const perUs = request.ratePerSender / 1e6
+  const durationUs = request.durationMs * 1000
+  const total = Math.floor(durationUs * perUs)
+  let maxLagUs = 0
+  let lastSendUs = request.startAtUs
+  return new Promise((resolve) => {
+    const tick = (): void => {
+      const now = nowUs()
+      const elapsed = now - request.startAtUs
+      if (elapsed < 0) return
+      let done = true
+      for (const s of senders) {
+        const due = Math.min(total, Math.floor(elapsed * perUs))
+        if (due > s.sent) {
+          // When the oldest unsent message was due: how far behind the pacer is.
+          maxLagUs = Math.max(maxLagUs, elapsed - (s.sent + 1) / perUs)
+          while (s.sent < due) s.held!.link?.say(encodePayload(request.step, s.sid, s.sent++, now))
+          lastSendUs = now
+        }
+        if (s.sent < total) done = false
+      }
+      if (!done && elapsed < durationUs + 60_000_000) return
+      clearInterval(timer)
+      const sent = request.senderMembers.map(() => 0)
+      for (const s of senders) sent[s.sid] = s.sent
+      resolve({ type: 'step', id: request.id, sent, sendingUs: lastSendUs - request.startAtUs, maxLagUs })
+    }
+    const timer = setInterval(tick, PACE_TICK_MS)
+  })
+}
+
+function progress (id: number): ProgressReply {
+  return { type: 'progress', id, received: tally.receivedCount, joins, live: members.filter((m) => m.live).length }
+}
+
+function report (id: number): ReportReply {
+  const cpu = process.cpuUsage(lastCpu)
+  lastCpu = process.cpuUsage()
+  const live = members.filter((m) => m.live).length
+  return {
+    type: 'report', id, tally: tally.report(), live, disconnects: [...disconnects], disconnected,
+    problems: [...problems], problemCount, cpuUs: cpu.user + cpu.system
+  }
+}
+
+async function closeAll (): Promise<void> {
+  closing = true
+  for (const m of members) m.link?.close()
+  const deadline = Date.now() + CLOSE_WAIT_MS
+  while (members.some((m) => m.live) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20))
+}
+
+async function handle (request: WorkerRequest): Promise<void> {
+  try {
+    switch (request.type) {
+      case 'connect': return reply(await connectAll(request))
+      case 'step': return reply(await runStep(request))
+      case 'progress': return reply(progress(request.id))
+      case 'report': return reply(report(request.id))
+      case 'close':
+        await closeAll()
+        process.send?.({ type: 'close', id: request.id }, () => process.exit(0))
+    }
+  } catch (err) {
+    reply({ type: 'error', id: request.id, message: (err as Error).stack ?? String(err) })
+  }
+}
+
+process.on('message', (request: WorkerRequest) => { void handle(request) })
+process.on('disconnect', () => process.exit(0))
