@@ -491,8 +491,9 @@ export class SecureStream extends Duplex {
   }
 
   private canSendAbort (): boolean {
-    if (this.sender === null || this.abortSent || this.abortReceived) return false
-    return !(this.endSent && this.endReceived)
+    // PROTOCOL.md 4 and 6: after our END we send nothing more, not even ABORT
+    // (a peer reads any frame after END as a protocol error, and loses the reason).
+    return this.sender !== null && !this.abortSent && !this.abortReceived && !this.endSent
   }
 
   /**
