@@ -12,13 +12,18 @@ interface Teardown {
   teardown: (fn: () => unknown) => void
 }
 
+/** Temp dirs not yet removed: a test that times out skips its teardowns, and the 100 MiB files must not stay behind. */
+const leftovers = new Set<string>()
+process.on('exit', () => { for (const dir of leftovers) rmSync(dir, { recursive: true, force: true }) })
+
 /** A temporary folder used as $XDG_CONFIG_HOME and $XDG_STATE_HOME (and for files), removed after the test. */
 export function tempHome (t: Teardown, prefix = 'noise-chat-tools-'): { dir: string, env: NodeJS.ProcessEnv } {
   const dir = mkdtempSync(join(tmpdir(), prefix))
-  const remove = (): void => rmSync(dir, { recursive: true, force: true })
-  t.teardown(remove)
-  // A test that times out skips its teardowns; the 100 MiB files must not stay behind.
-  process.once('exit', remove)
+  t.teardown(() => {
+    rmSync(dir, { recursive: true, force: true })
+    leftovers.delete(dir)
+  })
+  leftovers.add(dir)
   return { dir, env: { ...process.env, XDG_CONFIG_HOME: dir, XDG_STATE_HOME: dir, NO_COLOR: '1' } }
 }
 
