@@ -168,7 +168,7 @@ function runner (role: Role, timeoutMs: number): (input: FuzzCase) => Promise<st
       if (!stream.destroyed) stream.destroy()
     }
     checkSent(role, session, caseBytes(input), peer.calls, (p['write'] ?? 0) >= 1 ? EARLY_DATA : Buffer.alloc(0))
-    return judge(role, session, caseBytes(input), observed, p['closeEarly'] === 1, !decision)
+    return judge(role, session, caseBytes(input), observed, p['closeEarly'] === 1, !decision, p['pausedReader'] === 1)
   }
 }
 
@@ -182,7 +182,7 @@ async function settle (closed: Promise<void>): Promise<void> {
   for (let i = 0; i < SETTLE_TURNS && !done; i++) await new Promise((resolve) => setImmediate(resolve))
 }
 
-function judge (role: Role, session: RecordedSession, input: Buffer, o: Observed, closedEarly: boolean, rejected: boolean): string {
+function judge (role: Role, session: RecordedSession, input: Buffer, o: Observed, closedEarly: boolean, rejected: boolean, pausedReader: boolean): string {
   check(o.breaches.length === 0, () => o.breaches.join('; '))
   const delivered = Buffer.concat(o.data)
   const valid = session.wire
@@ -200,8 +200,11 @@ function judge (role: Role, session: RecordedSession, input: Buffer, o: Observed
     if (input.equals(valid) && !closedEarly) check(o.error?.code === 'ERR_REMOTE_KEY_REJECTED', () => `refusing the valid session's key failed with ${o.error?.code}`)
   } else if (input.equals(valid) && !closedEarly) {
     // Closed at once, even a valid session may fail (the handshake or our END
-    // still under way: PROTOCOL.md 7.2), but only with what the oracles above allow.
-    check(delivered.equals(session.data), () => `the valid session delivered ${delivered.byteLength} of ${session.data.byteLength} bytes`)
+    // still under way: PROTOCOL.md 7.2), but only with what the oracles above
+    // allow; and a reader paused when an ABORT fails the stream loses what it
+    // had not read (PROTOCOL.md 7.5).
+    const mayLoseUnread = pausedReader && session.ending === 'abort'
+    if (!mayLoseUnread) check(delivered.equals(session.data), () => `the valid session delivered ${delivered.byteLength} of ${session.data.byteLength} bytes`)
     if (session.ending === 'end') check(clean, () => `the valid session did not end cleanly: ${String(o.error)}`)
     else {
       const expected = role === 'initiator' && session.transport.length === 1 ? 'ERR_LOCAL_KEY_REJECTED' : 'ERR_PEER_ABORTED'

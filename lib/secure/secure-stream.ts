@@ -172,7 +172,7 @@ export class SecureStream extends Duplex {
   }
 
   override _writev (batch: unknown[], cb: (err: Error | null) => void): void {
-    if (this.failure !== null) return cb(this.failure)
+    if (this.failure !== null) return this.holdUntilDestroy(cb)
     let flushed: boolean
     try {
       flushed = this.sendData(batch as Buffer[])
@@ -186,7 +186,7 @@ export class SecureStream extends Duplex {
 
   override _final (cb: (err: Error | null) => void): void {
     // A failed stream must not finish cleanly in the turn before its destroy.
-    if (this.failure !== null) return cb(this.failure)
+    if (this.failure !== null) return this.holdUntilDestroy(cb)
     try {
       this.sendFrame(FRAME_END, EMPTY)
     } catch (err) {
@@ -195,6 +195,17 @@ export class SecureStream extends Duplex {
     this.endSent = true
     this.finishRawIfBothEnded()
     cb(null)
+  }
+
+  /**
+   * A write or end reached a stream that failed this turn: its callback
+   * fails with the destroy that `fail` scheduled. Failing it now would
+   * destroy the stream at once and drop the authentic data the reader has
+   * not been handed yet (PROTOCOL.md 7.5). streamx runs one of _writev and
+   * _final at a time, so the drain callback's slot is free.
+   */
+  private holdUntilDestroy (cb: (err: Error | null) => void): void {
+    this.drainCallback = cb
   }
 
   override _predestroy (): void {
