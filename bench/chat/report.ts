@@ -118,7 +118,7 @@ function rateSection (r: ChatBenchResults, s: Extract<Scenario, { kind: 'rate' }
   const lines = [
     `### ${s.title}`,
     '',
-    `The issue's ngircd 26.1 reference: ${s.issueReference}.`,
+    `The issue's ngircd 26.1 reference: ${s.issueReference}. Search: from ${int(s.plan.startRate)} msg/s, between ${int(s.plan.minRate)} and ${int(s.plan.maxRate)}, at most ${s.plan.maxSteps} steps of ${r.stepMs / 1000} s; ${s.senders} senders of ${s.members} members.`,
     '',
     '| server | highest passing rate | deliveries/s there | p50 / p99 there | server CPU there | lowest failing rate | why it failed | join (wall, server CPU) |',
     '|---|---:|---:|---:|---:|---:|---|---|'
@@ -152,15 +152,15 @@ function idleSection (r: ChatBenchResults, s: Extract<Scenario, { kind: 'idle' }
     '',
     `The issue's ngircd 26.1 reference: ${s.issueReference}. Joining N members is O(N^2) announcements for any server; the join columns measure it.`,
     '',
-    '| server | RSS before anyone joined | RSS after the join and ' + (s.settleMs / 1000) + ' s idle | per member | join wall time | join server CPU |',
-    '|---|---:|---:|---:|---:|---:|'
+    `| server | RSS before anyone joined | RSS right after the join | RSS after ${s.settleMs / 1000} s idle | per member (idle) | join wall time | join server CPU |`,
+    '|---|---:|---:|---:|---:|---:|---:|'
   ]
   for (const o of outcomes) {
     if (o.error !== undefined || o.join === undefined) {
-      lines.push(`| ${TARGET_LABELS[o.target]} | error: ${o.error ?? 'no join'} | | | | |`)
+      lines.push(`| ${TARGET_LABELS[o.target]} | error: ${o.error ?? 'no join'} | | | | | |`)
       continue
     }
-    lines.push(`| ${TARGET_LABELS[o.target]} | ${mib(o.join.rssBeforeBytes)} MiB | ${mib(o.rssSettledBytes)} MiB | ${kib(o.perMemberBytes)} KiB | ` +
+    lines.push(`| ${TARGET_LABELS[o.target]} | ${mib(o.join.rssBeforeBytes)} MiB | ${mib(o.join.rssAfterBytes)} MiB | ${mib(o.rssSettledBytes)} MiB | ${kib(o.perMemberBytes)} KiB | ` +
       `${o.join.wallS.toFixed(1)} s | ${o.join.serverCpuS.toFixed(1)} s |`)
   }
   lines.push('')
@@ -184,7 +184,7 @@ function method (r: ChatBenchResults): string[] {
     `- Every server is a fresh process per room on 127.0.0.1. The generator is ${r.workers} worker processes (bench/chat/worker.ts), each holding its share of the members (member i in worker i mod ${r.workers}), one connection per member: for noise-chat the real wire (TCP, SecureStream initiator pinning the server key, then \`/nick mI\` and chat lines), for ngircd NICK/USER, JOIN #room once welcomed, PRIVMSG #room, over plain TCP or node:tls.`,
     `- A rate step: members 0..S-1 send ${r.stepMs / 1000} s at R/S msg/s each, paced by a 1 ms timer; each message is 64 bytes of text carrying step, sender id, sequence number and the send time (monotonic clock, shared by all processes). Every member counts each delivery from another member (its own echo, which ours sends and IRC does not, is not counted) and its latency; deliveries may trail the end of sending by up to ${r.drainMs / 1000} s.`,
     `- A step passes with every delivery made (due = sent x (N - 1)), none out of order, nobody disconnected, p99 < ${P99_BOUND_MS} ms, and the generator never more than ${MAX_SEND_LAG_MS} ms behind its schedule. The search doubles the rate from a start rate while steps pass, then bisects between the best pass and the lowest fail until they are within 15% (at most ${Math.max(...r.scenarios.map((s) => s.kind === 'rate' ? s.plan.maxSteps : 0))} steps). A room that lost members in a failed step is rebuilt before the next.`,
-    '- Server CPU is utime + stime from /proc/PID/stat over the step (100% = one core); memory is VmRSS from /proc/PID/status. The idle scenario reads RSS before anyone joins and after the whole room has joined and sat idle; the difference over N is the per-member figure.',
+    '- Server CPU is utime + stime from /proc/PID/stat over the step (100% = one core); memory is VmRSS from /proc/PID/status. The idle scenario reads RSS before anyone joins, right after the whole room has joined, and again after it sat idle (V8 returns heap that the garbage of the join made it take once it is idle for a few seconds); (idle RSS - RSS before) / N is the per-member figure.',
     '- A join is complete when every member has received every join announcement due (N(N+1)/2 in all: each member hears its own and every later one); the join figures run from the first connection to that moment.'
   ]
 }
