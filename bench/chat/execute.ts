@@ -84,7 +84,7 @@ export async function runRateScenario (scenario: RateScenario, target: TargetNam
       outcome.steps.push(result)
       log(`    ${stepLine(result)}`)
       if (!result.passed) {
-        await waitQuiet(room.server.pid, QUIET_WAIT_MS)
+        await waitQuiet(room, QUIET_WAIT_MS)
         if ((await room.fleet.progress()).live < scenario.members) {
           await room.close()
           room = undefined

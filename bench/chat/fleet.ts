@@ -58,7 +58,7 @@ class WorkerProcess {
 }
 
 /** Sums of the workers' progress. */
-export interface FleetProgress { received: number, joins: number, live: number }
+export interface FleetProgress { received: number, seen: number, joins: number, live: number }
 
 /** The load generator's worker processes. */
 export class Fleet {
@@ -92,7 +92,12 @@ export class Fleet {
 
   async progress (): Promise<FleetProgress> {
     const replies = await Promise.all(this.workers.map((w) => w.request<ProgressReply>({ type: 'progress' })))
-    return { received: sum(replies.map((r) => r.received)), joins: sum(replies.map((r) => r.joins)), live: sum(replies.map((r) => r.live)) }
+    return {
+      received: sum(replies.map((r) => r.received)),
+      seen: sum(replies.map((r) => r.seen)),
+      joins: sum(replies.map((r) => r.joins)),
+      live: sum(replies.map((r) => r.live))
+    }
   }
 
   /** Run a step on every worker; resolves when all have sent. */

@@ -34,7 +34,7 @@ export interface StepReply {
   /** Largest delay between when a message was due and when it was written, microseconds. */
   maxLagUs: number
 }
-export interface ProgressReply { type: 'progress', id: number, received: number, joins: number, live: number }
+export interface ProgressReply { type: 'progress', id: number, received: number, seen: number, joins: number, live: number }
 export interface ReportReply {
   type: 'report'
   id: number

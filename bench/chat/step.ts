@@ -132,13 +132,22 @@ export function stepProblems (r: Pick<StepResult, 'sent' | 'expected' | 'receive
   return why
 }
 
-/** Wait until the server is quiet (under `idlePct` CPU over a short window), at most `maxMs`. */
-export async function waitQuiet (pid: number, maxMs: number, idlePct = 15): Promise<void> {
+/**
+ * After a failed step: wait until nothing is in flight any more (the
+ * server under `idlePct` CPU over a short window and no payload reaching
+ * any member), at most `maxMs`, so the next step starts clean.
+ */
+export async function waitQuiet (room: BenchRoom, maxMs: number, idlePct = 15): Promise<void> {
   const windowMs = 250
+  const pid = room.server.pid
   const deadline = performance.now() + maxMs
+  let seen = (await room.fleet.progress()).seen
   while (performance.now() < deadline) {
     const c0 = cpuSeconds(pid)
     await sleep(windowMs)
-    if (100 * (cpuSeconds(pid) - c0) / (windowMs / 1000) < idlePct) return
+    const now = (await room.fleet.progress()).seen
+    const serverPct = 100 * (cpuSeconds(pid) - c0) / (windowMs / 1000)
+    if (now === seen && serverPct < idlePct) return
+    seen = now
   }
 }

@@ -70,6 +70,11 @@ export class ReceiveTally {
     return this.received
   }
 
+  /** Every payload seen in this step, counted or not: it stops changing once nothing is in flight. */
+  get seenCount (): number {
+    return this.received + this.echoes + this.stale
+  }
+
   report (): TallyReport {
     return {
       step: this.step,

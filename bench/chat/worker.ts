@@ -152,7 +152,7 @@ function runStep (request: StepRequest): Promise<StepReply> {
 }
 
 function progress (id: number): ProgressReply {
-  return { type: 'progress', id, received: tally.receivedCount, joins, live: members.filter((m) => m.live).length }
+  return { type: 'progress', id, received: tally.receivedCount, seen: tally.seenCount, joins, live: members.filter((m) => m.live).length }
 }
 
 function report (id: number): ReportReply {
