@@ -33,7 +33,7 @@ const MUST_SEE: Record<string, string[]> = {
   'secure-stream-initiator': ['clean end', 'ERR_DECRYPT_FAILED', 'ERR_HANDSHAKE_FAILED', 'ERR_LOCAL_KEY_REJECTED'],
   'line-splitter': ['lines', 'overlong line refused'],
   sanitize: ['nothing to remove', 'removed'],
-  'chat-commands': ['no refusal', 'ERR_UNKNOWN_COMMAND', 'ERR_NICK_INVALID'],
+  'chat-commands': ['message relayed', 'ERR_UNKNOWN_COMMAND', 'ERR_NICK_INVALID', 'disconnected: ERR_FLOODING'],
   'identity-files': ['known_hosts: parsed', 'known_hosts: ERR_TRUST_FILE_INVALID', 'private key: parsed', 'private key: ERR_KEY_FILE_INVALID']
 }
 

@@ -15,10 +15,10 @@ import { FORBIDDEN } from './sanitize.js'
 
 /**
  * The command parser and the room behind it, driven as the server drives
- * them: bytes from three members (one an operator) go through each one's
- * LineSplitter into its Session, which cleans every line and runs it as a
- * command or a message. Chunk i of the input belongs to member i % 3, so
- * the members' lines interleave. Oracles: nothing throws; every line any
+ * them: bytes from three members (one an operator), each its own mutated
+ * script, go through each one's LineSplitter into its Session, which cleans
+ * every line and runs it as a command or a message; the members' chunks
+ * interleave. Oracles: nothing throws; every line any
  * member is sent is one line with no control character, escape or bidi
  * control; every refusal is `! TEXT (CODE)` with a chat error code; every
  * disconnection carries a coded error; and the room stays consistent (nicks
@@ -53,16 +53,52 @@ class Connection implements MemberConnection {
   }
 }
 
+/** Rate limits tried: off, the server's default, and one tight enough to disconnect a flooder. */
+const RATES = [{ linesPerSecond: 0 }, {}, { linesPerSecond: 1, burst: 3, floodLines: 3 }]
+
+/** Each member's own script, mutated; the case holds them one after another. */
 function generate (rng: Rng): FuzzCase {
-  const bytes = rng.chance(0.05)
-    ? randomInput(rng, 'bytes', 2000)
+  const scripts = KEYS.map(() => rng.chance(0.05)
+    ? randomInput(rng, 'bytes', 700)
     : mutate(rng, rng.pick(SEEDS), {
       structure: 'lines',
       dictionary: [...CHAT_TOKENS, ...KEY_TOKENS],
       others: SEEDS,
       runLengths: [MAX_LINE_BYTES - 1, MAX_LINE_BYTES, MAX_LINE_BYTES + 1, 40]
-    })
-  return makeCase(bytes, chunkPlan(rng, bytes.byteLength), { rate: rng.chance(0.2) ? 1 : 0 })
+    }))
+  const bytes = Buffer.concat(scripts)
+  const params: Record<string, number> = { rate: rng.weighted([6, 2, 2]) }
+  scripts.forEach((s, i) => { params[`member${i}`] = s.byteLength })
+  return makeCase(bytes, chunkPlan(rng, bytes.byteLength), params)
+}
+
+/**
+ * The case's chunks, each cut at the members' boundaries and given to the
+ * member whose script it is from, then interleaved: member 0's first chunk,
+ * member 1's first, member 2's first, member 0's second...
+ */
+function deliveries (input: FuzzCase): Array<{ member: number, chunk: Buffer }> {
+  const ends: number[] = []
+  let at = 0
+  for (let i = 0; i < MEMBERS; i++) ends.push(at += input.params[`member${i}`] ?? 0)
+  const queues: Buffer[][] = KEYS.map(() => [])
+  at = 0
+  for (const chunk of caseChunks(input)) {
+    let offset = 0
+    while (offset < chunk.byteLength) {
+      let member = 0
+      while (member < MEMBERS - 1 && at >= ends[member]!) member++
+      const n = Math.min(chunk.byteLength - offset, Math.max(1, ends[member]! - at))
+      queues[member]!.push(chunk.subarray(offset, offset + n))
+      offset += n
+      at += n
+    }
+  }
+  const out: Array<{ member: number, chunk: Buffer }> = []
+  for (let round = 0; queues.some((q) => round < q.length); round++) {
+    queues.forEach((q, member) => { if (round < q.length) out.push({ member, chunk: q[round]! }) })
+  }
+  return out
 }
 
 function run (input: FuzzCase): string[] {
@@ -74,7 +110,7 @@ function run (input: FuzzCase): string[] {
     now: () => clock,
     fanOut: new LocalFanOut<Member>(MAX_OUTBOUND_BYTES, (fn) => fn())
   })
-  const rate = input.params['rate'] === 1 ? {} : { linesPerSecond: 0 }
+  const rate = RATES[input.params['rate'] ?? 0] ?? RATES[0]!
   const connections = KEYS.map(() => new Connection())
   const sessions = KEYS.map((key, i) => new Session(room, key, connections[i]!, { rate }))
   const splitters = KEYS.map(() => new LineSplitter(MAX_LINE_BYTES))
@@ -87,7 +123,7 @@ function run (input: FuzzCase): string[] {
       checkRoom(room)
     }
   }
-  caseChunks(input).forEach((chunk, n) => feed(n % MEMBERS, splitters[n % MEMBERS]!.push(chunk)))
+  for (const { member, chunk } of deliveries(input)) feed(member, splitters[member]!.push(chunk))
   splitters.forEach((s, i) => feed(i, s.end()))
   for (const s of sessions) {
     s.join()
@@ -99,6 +135,7 @@ function run (input: FuzzCase): string[] {
   const codes = new Set<string>()
   for (const c of connections) {
     for (const line of c.lines) {
+      if (line.startsWith('<')) codes.add('message relayed')
       const bad = FORBIDDEN.exec(line)
       check(bad === null, () => `a member was sent U+${bad![0].charCodeAt(0).toString(16).padStart(4, '0')} in ${JSON.stringify(line)}`)
       if (line.startsWith('! ')) {
@@ -112,7 +149,7 @@ function run (input: FuzzCase): string[] {
       codes.add(`disconnected: ${c.closedWith.code}`)
     }
   }
-  return codes.size === 0 ? ['no refusal'] : [...codes]
+  return codes.size === 0 ? ['nothing relayed or refused'] : [...codes]
 }
 
 /** Nicks valid and unique; everyone listed is in the room. */
@@ -133,7 +170,7 @@ function checkRoom (room: Room): void {
 export const chatCommandsTarget: FuzzTarget = {
   name: 'chat-commands',
   description: 'three members\' bytes through LineSplitter, Session, the command table and the Room',
-  share: 60_000,
+  share: 40_000,
   timeoutMs: 2_000,
   generate,
   run

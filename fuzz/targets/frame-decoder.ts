@@ -121,7 +121,7 @@ function run (input: FuzzCase): string {
 export const frameDecoderTarget: FuzzTarget = {
   name: 'frame-decoder',
   description: 'FrameDecoder against a one-pass model: any chunking, pausing, lying lengths',
-  share: 400_000,
+  share: 430_000,
   timeoutMs: 2_000,
   generate,
   run

@@ -93,7 +93,7 @@ function run (input: FuzzCase): string {
 export const transportFrameTarget: FuzzTarget = {
   name: 'transport-frame',
   description: 'openTransportFrame on mutated sealed bodies in pieces: only the recorded body opens',
-  share: 150_000,
+  share: 170_000,
   timeoutMs: 2_000,
   generate,
   run
