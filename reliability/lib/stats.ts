@@ -1,0 +1,50 @@
+/** Small statistics for the reports: summaries of samples and the slope of memory over time. */
+
+/** Count, min, median, 95th percentile and max of some samples (NaN when there are none). */
+export interface Summary {
+  count: number
+  min: number
+  median: number
+  p95: number
+  max: number
+}
+
+/** Summarize samples; NaN values are left out. */
+export function summarize (samples: number[]): Summary {
+  const sorted = samples.filter((x) => !Number.isNaN(x)).sort((a, b) => a - b)
+  const at = (q: number): number => sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!
+  return { count: sorted.length, min: sorted[0] ?? NaN, median: at(0.5), p95: at(0.95), max: sorted[sorted.length - 1] ?? NaN }
+}
+
+/** Least-squares slope of y over x (NaN with fewer than two points). */
+export function slope (points: Array<{ x: number, y: number }>): number {
+  const n = points.length
+  if (n < 2) return NaN
+  const mx = points.reduce((s, p) => s + p.x, 0) / n
+  const my = points.reduce((s, p) => s + p.y, 0) / n
+  let num = 0
+  let den = 0
+  for (const p of points) {
+    num += (p.x - mx) * (p.y - my)
+    den += (p.x - mx) ** 2
+  }
+  return den === 0 ? NaN : num / den
+}
+
+/** Milliseconds for a table: "12 ms", "1.4 s", or "-". */
+export function ms (value: number): string {
+  if (Number.isNaN(value)) return '-'
+  if (value < 1000) return `${Math.round(value)} ms`
+  return `${(value / 1000).toFixed(1)} s`
+}
+
+/** KiB as MiB with one decimal, or "-". */
+export function mib (kib: number): string {
+  return Number.isNaN(kib) ? '-' : `${(kib / 1024).toFixed(1)} MiB`
+}
+
+/** A Markdown table. */
+export function table (head: string[], rows: string[][]): string {
+  const line = (cells: string[]): string => `| ${cells.join(' | ')} |`
+  return [line(head), line(head.map(() => '---')), ...rows.map(line)].join('\n')
+}
