@@ -76,8 +76,17 @@ export function runCase (target: FuzzTarget, input: FuzzCase): CaseOutcome | Pro
     return failed(err, started)
   }
   if (!(result instanceof Promise)) return finished(target, result, started)
-  return result.then((labels) => finished(target, labels, started), (err: unknown) => failed(err, started))
+  // A promise that never settles is a hang too: bounded here, whatever the target does.
+  let timer: NodeJS.Timeout | undefined
+  const bound = new Promise<CaseOutcome>((resolve) => {
+    timer = setTimeout(() => resolve({ labels: [], elapsedMs: performance.now() - started, failure: { kind: 'hang', message: `hang: no result within ${ASYNC_BOUND_FACTOR * target.timeoutMs} ms` } }), ASYNC_BOUND_FACTOR * target.timeoutMs)
+  })
+  const outcome = result.then((labels) => finished(target, labels, started), (err: unknown) => failed(err, started))
+  return Promise.race([outcome, bound]).finally(() => clearTimeout(timer))
 }
+
+/** An asynchronous input gets this many times its target's bound before the engine gives up on it (the target's own bound should fire first). */
+const ASYNC_BOUND_FACTOR = 2
 
 function finished (target: FuzzTarget, labels: Labels, started: number): CaseOutcome {
   const elapsedMs = performance.now() - started

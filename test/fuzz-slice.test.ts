@@ -1,5 +1,7 @@
 import test from 'brittle'
 import { caseOf, runTarget } from '../fuzz/engine.js'
+import { judgeMemory } from '../fuzz/memory.js'
+import { OracleFailure, makeCase, type FuzzCase, type FuzzTarget, type Labels } from '../fuzz/target.js'
 import { TARGETS, findTarget } from '../fuzz/targets/index.js'
 
 /**
@@ -62,4 +64,40 @@ test('an input is remade from its seed alone, and other seeds make other inputs'
     const others = new Set([18, 19, 20, 21].map((i) => caseOf(target, SLICE_SEED, i).input.hex))
     t.ok(others.size > 1, `${target.name}: different seeds, different inputs`)
   }
+})
+
+/** A target made of hand-written cases, to show the engine failing what it should. */
+function scripted (name: string, run: (input: FuzzCase) => Labels | Promise<Labels>, timeoutMs = 1000): FuzzTarget {
+  return { name, description: 'engine check', share: 1, timeoutMs, generate: (rng) => makeCase(rng.bytes(4), []), run }
+}
+
+test('the engine counts a crash, a broken oracle, a hang and a late exception as failures, with the seed to remake them', async (t) => {
+  const crash = await runTarget(scripted('crash', () => { throw new TypeError('boom') }), { runSeed: 1, inputs: 3 })
+  t.is(crash.failureCount, 3)
+  t.is(crash.failures[0]!.kind, 'crash')
+  t.ok(crash.failures[0]!.message.includes('boom'))
+  t.alike(caseOf(scripted('crash', () => ''), 1, 2).input.hex, crash.failures[2]!.case.hex, 'the failure carries the case its seed remakes')
+
+  const oracle = await runTarget(scripted('oracle', () => { throw new OracleFailure('data after a bad frame') }), { runSeed: 1, inputs: 2 })
+  t.is(oracle.failures[0]!.kind, 'oracle')
+
+  const hang = await runTarget(scripted('hang', () => new Promise<string>(() => {}), 50), { runSeed: 1, inputs: 1 })
+  t.is(hang.failures[0]!.kind, 'hang', 'a promise that never settles')
+
+  const late = await runTarget(scripted('late', async () => {
+    setImmediate(() => { throw new Error('thrown from a timer') })
+    return 'fine'
+  }), { runSeed: 1, inputs: 1 })
+  t.is(late.failureCount, 1)
+  t.is(late.failures[0]!.kind, 'uncaught')
+})
+
+test('the memory verdict: flat noise is flat, a steady leak is growing', (t) => {
+  const noise = Array.from({ length: 40 }, (_, i) => ({ input: i * 1000, heapUsed: 8e6 + ((i * 7919) % 13) * 40_000 }))
+  t.is(judgeMemory(noise).verdict, 'flat')
+  const leak = Array.from({ length: 40 }, (_, i) => ({ input: i * 1000, heapUsed: 8e6 + i * 400_000 }))
+  const verdict = judgeMemory(leak)
+  t.is(verdict.verdict, 'growing')
+  t.ok(Math.abs(verdict.slopeBytesPerKiloInput - 400_000) < 1, 'slope in bytes per 1000 inputs')
+  t.is(judgeMemory(leak, false).verdict, 'not measured')
 })
