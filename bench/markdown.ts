@@ -28,7 +28,8 @@ export function resultsMarkdown (r: BenchResults): string {
     '',
     r.source === null
       ? 'Source: not a git checkout.'
-      : `Source: commit \`${r.source.commit}\`${r.source.libDirty ? ', with uncommitted changes in lib/ (measured as they were in the working tree)' : ', lib/ as committed'}.`,
+      : `Source: commit \`${r.source.commit}\`${r.source.libDirty ? ', with uncommitted changes in lib/ (measured as they were in the working tree)' : ', lib/ as committed'}.` +
+        ` Every measurement ran the same copy of the build (dist/lib sha256 \`${r.libHash}\`), taken when the run started.`,
     '',
     '## Method',
     '',

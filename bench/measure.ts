@@ -12,7 +12,8 @@ import type { FigureName } from './figures.js'
 import type { ImplContext, ImplName } from './impls/impl.js'
 import type { FromWorker, MemorySnapshot, ToWorker } from './messages.js'
 
-const WORKER = fileURLToPath(new URL('./worker.js', import.meta.url))
+/** This build's worker; a run passes its snapshot's instead (see snapshot.ts). */
+const DEFAULT_WORKER = fileURLToPath(new URL('./worker.js', import.meta.url))
 
 /** How long a worker may take to exit when told (profiles are written then). */
 const EXIT_GRACE_MS = 15_000
@@ -23,6 +24,8 @@ export interface MeasureOptions {
   workload: Workload
   ctx: ImplContext
   timeoutMs: number
+  /** The worker script to fork; default: the one beside this file. */
+  worker?: string
   /** Extra node flags per role (e.g. --cpu-prof). */
   serverArgs?: string[]
   clientArgs?: string[]
@@ -44,12 +47,13 @@ interface Worker { child: ChildProcess, channel: Channel<FromWorker, ToWorker> }
 
 export async function measure (o: MeasureOptions): Promise<Measurement> {
   // --expose-gc lets the server read its memory after full collections.
-  const server = spawnWorker('server', ['--expose-gc', ...(o.serverArgs ?? [])])
+  const worker = o.worker ?? DEFAULT_WORKER
+  const server = spawnWorker(worker, 'server', ['--expose-gc', ...(o.serverArgs ?? [])])
   let client: Worker | null = null
   try {
     server.channel.send({ type: 'start', role: 'server', impl: o.impl, figure: o.figure, workload: o.workload, ctx: o.ctx })
     const { port } = await server.channel.next('listening', o.timeoutMs)
-    client = spawnWorker('client', o.clientArgs ?? [])
+    client = spawnWorker(worker, 'client', o.clientArgs ?? [])
     client.channel.send({ type: 'start', role: 'client', impl: o.impl, figure: o.figure, workload: o.workload, ctx: o.ctx, port })
     const result = o.figure === 'idle'
       ? await idleMemory(server, client, o.workload.idleSettleS * 1000, o.timeoutMs)
@@ -117,8 +121,8 @@ function race<T> (p: Promise<T>, other: Worker): Promise<T> {
   return Promise.race([p, other.channel.failed()])
 }
 
-function spawnWorker (role: string, execArgv: string[]): Worker {
-  const child = fork(WORKER, [], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+function spawnWorker (script: string, role: string, execArgv: string[]): Worker {
+  const child = fork(script, [], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
   return { child, channel: childChannel<FromWorker, ToWorker>(child, `${role} worker`) }
 }
 

@@ -36,7 +36,7 @@ export interface ProfileSummary {
 const IDLE_FRAME = '(idle)'
 
 /** Self time per function (same name and location summed), hottest first. */
-export function summarizeProfile (profile: CpuProfile, root = '', limit = 15): ProfileSummary {
+export function summarizeProfile (profile: CpuProfile, roots: readonly string[] = [], limit = 15): ProfileSummary {
   const selfUs = new Map<number, number>()
   const samples = profile.samples ?? []
   const deltas = profile.timeDeltas ?? []
@@ -54,7 +54,7 @@ export function summarizeProfile (profile: CpuProfile, root = '', limit = 15): P
     totalUs += us
     const f = node.callFrame
     if (f.functionName === IDLE_FRAME) { idleUs += us; continue }
-    const file = f.url === '' ? '(native)' : shortUrl(f.url, root)
+    const file = f.url === '' ? '(native)' : shortUrl(f.url, roots)
     byFile.set(file, (byFile.get(file) ?? 0) + us)
     const location = f.url === '' ? '' : `${file}:${f.lineNumber + 1}`
     const key = `${f.functionName}\u0000${location}`
@@ -94,8 +94,9 @@ export function readProfile (file: string): CpuProfile {
   return JSON.parse(readFileSync(file, 'utf8')) as CpuProfile
 }
 
-function shortUrl (url: string, root: string): string {
-  let path = url.replace(/^file:\/\//, '')
-  if (root !== '' && path.startsWith(root)) path = path.slice(root.length).replace(/^\//, '')
-  return path
+/** A script's path relative to the first root it lies under. */
+function shortUrl (url: string, roots: readonly string[]): string {
+  const path = url.replace(/^file:\/\//, '')
+  const root = roots.find((r) => r !== '' && path.startsWith(r))
+  return root === undefined ? path : path.slice(root.length).replace(/^\//, '')
 }

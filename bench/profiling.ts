@@ -26,8 +26,10 @@ export interface ProfileRequest {
   timeoutMs: number
   /** Profiles go to DIR/IMPL-FIGURE/{server,client}. */
   dir: string
-  /** Project root, stripped from file locations. */
-  root: string
+  /** The worker script to fork (a snapshot's). */
+  worker?: string
+  /** Folders stripped from file locations, first match wins (the snapshot, then the project). */
+  roots: string[]
 }
 
 export async function profiledRun (r: ProfileRequest): Promise<ProfiledRun> {
@@ -41,6 +43,7 @@ export async function profiledRun (r: ProfileRequest): Promise<ProfiledRun> {
     workload: r.workload,
     ctx: r.ctx,
     timeoutMs: r.timeoutMs,
+    worker: r.worker,
     serverArgs: ['--cpu-prof', '--cpu-prof-dir', dirs.server],
     clientArgs: ['--cpu-prof', '--cpu-prof-dir', dirs.client]
   })
@@ -49,7 +52,7 @@ export async function profiledRun (r: ProfileRequest): Promise<ProfiledRun> {
   for (const role of ['server', 'client'] as const) {
     for (const file of profilesIn(dirs[role])) {
       files.push(file)
-      texts.push(profileText(`${role} (${r.impl}, ${r.figure})`, summarizeProfile(readProfile(file), r.root)))
+      texts.push(profileText(`${role} (${r.impl}, ${r.figure})`, summarizeProfile(readProfile(file), r.roots)))
     }
   }
   return { measurement, files, text: texts.join('\n\n') }

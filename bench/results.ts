@@ -40,6 +40,8 @@ export interface BenchResults {
   command: string
   /** The commit measured, and whether lib/ differed from it; null outside a git checkout. */
   source: { commit: string, libDirty: boolean } | null
+  /** Hash of the built lib/ every measurement ran (snapshot.ts). */
+  libHash: string
   runs: number
   quick: boolean
   workload: Workload

@@ -17,6 +17,7 @@ import { findImpl } from './impls/index.js'
 import { resultsMarkdown } from './markdown.js'
 import { measure } from './measure.js'
 import { profiledRun } from './profiling.js'
+import { snapshotBuild, type Snapshot } from './snapshot.js'
 import { summarizeFigure, type BenchResults, type ImplInfo, type Machine, type ProfileNote } from './results.js'
 
 /** The project root (this file runs as dist/bench/run.js). */
@@ -39,9 +40,24 @@ async function main (argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
     return 2
   }
   const cert = makeSelfSignedCertificate()
-  const ctx: ImplContext = { keyPem: cert.keyPem, certPem: cert.certPem }
-  if (config.profile) return await profileMode(config, impls, ctx)
+  const snapshot = snapshotBuild(ROOT, fileURLToPath(new URL('../', import.meta.url)))
+  const run: RunContext = { ctx: { keyPem: cert.keyPem, certPem: cert.certPem }, snapshot }
+  process.once('SIGINT', () => { snapshot.remove(); process.exit(130) })
+  try {
+    if (config.profile) return await profileMode(config, impls, run)
+    return await benchmark(config, impls, missing, run, argv, env)
+  } finally {
+    snapshot.remove()
+  }
+}
 
+/** What every measurement of one run shares: the TLS certificate and the frozen build. */
+interface RunContext {
+  ctx: ImplContext
+  snapshot: Snapshot
+}
+
+async function benchmark (config: BenchConfig, impls: Impl[], missing: ImplName[], run: RunContext, argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   const started = Date.now()
   const results: BenchResults = {
     startedAt: new Date(started).toISOString(),
@@ -49,6 +65,7 @@ async function main (argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
     machine: machine(),
     command: commandLine(argv, env),
     source: sourceVersion(),
+    libHash: run.snapshot.libHash,
     runs: config.runs,
     quick: config.quick,
     workload: config.workload,
@@ -59,16 +76,17 @@ async function main (argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
     profiles: []
   }
   printPlan(config, results, missing)
-  for (const name of config.figures) await runFigure(name, config, impls, ctx, results)
+  for (const name of config.figures) await runFigure(name, config, impls, run, results)
 
   const out = config.out ?? (isComplete(config, missing) ? DEFAULT_OUT : '')
-  if (out !== '' && config.profileMissed && !config.quick) results.profiles = await profileMissed(config, results, ctx)
+  if (out !== '' && config.profileMissed && !config.quick) results.profiles = await profileMissed(config, results, run)
   results.elapsedS = (Date.now() - started) / 1000
   results.machine.loadAtEnd = os.loadavg()
   print(`\nDone in ${(results.elapsedS / 60).toFixed(1)} min.`)
   if (out !== '') {
     writeFileSync(out, resultsMarkdown(results))
-    print(`Wrote ${relative(process.cwd(), out) || out}`)
+    const shown = relative(process.cwd(), out)
+    print(`Wrote ${shown.startsWith('..') || shown === '' ? out : shown}`)
   } else {
     print('Not writing bench/RESULTS.md: only a full run of every figure and all four implementations does (or pass --out FILE).')
   }
@@ -95,17 +113,17 @@ function pickImpls (config: BenchConfig): { impls: Impl[], missing: ImplName[] }
   return { impls, missing }
 }
 
-async function runFigure (name: FigureName, config: BenchConfig, impls: Impl[], ctx: ImplContext, results: BenchResults): Promise<void> {
+async function runFigure (name: FigureName, config: BenchConfig, impls: Impl[], run: RunContext, results: BenchResults): Promise<void> {
   const fig = figure(name)
   print(`\n== ${fig.title} (${fig.unit}), target ${fig.targetText}`)
-  for (let run = 1; run <= config.runs; run++) {
+  for (let k = 1; k <= config.runs; k++) {
     // Rotate the order each run so no implementation always goes first.
-    const order = impls.map((_, i) => impls[(i + run - 1) % impls.length])
+    const order = impls.map((_, i) => impls[(i + k - 1) % impls.length])
     for (const impl of order) {
-      const m = await measure({ impl: impl.name, figure: name, workload: config.workload, ctx, timeoutMs: config.timeoutMs })
-      results.samples.push({ figure: name, impl: impl.name, run, ...m })
+      const m = await measure({ impl: impl.name, figure: name, workload: config.workload, ctx: run.ctx, worker: run.snapshot.worker, timeoutMs: config.timeoutMs })
+      results.samples.push({ figure: name, impl: impl.name, run: k, ...m })
       const heap = m.heapKiB === undefined ? '' : `  (heap used+external ${m.heapKiB.toFixed(1)}, heap committed ${m.heapTotalKiB?.toFixed(1)}${m.settledKiB === undefined ? '' : `; RSS after ${config.workload.idleSettleS} s idle ${m.settledKiB.toFixed(1)}`})`
-      print(`  run ${run}/${config.runs}  ${impl.label.padEnd(14)} ${formatValue(m.value, fig.unit).padStart(9)} ${fig.unit}  in ${(m.elapsedMs / 1000).toFixed(2)} s${heap}`)
+      print(`  run ${k}/${config.runs}  ${impl.label.padEnd(14)} ${formatValue(m.value, fig.unit).padStart(9)} ${fig.unit}  in ${(m.elapsedMs / 1000).toFixed(2)} s${heap}`)
     }
   }
   print('')
@@ -113,14 +131,14 @@ async function runFigure (name: FigureName, config: BenchConfig, impls: Impl[], 
 }
 
 /** One profiled run of ours for each figure whose target was missed (idle is memory, not time). */
-async function profileMissed (config: BenchConfig, results: BenchResults, ctx: ImplContext): Promise<ProfileNote[]> {
+async function profileMissed (config: BenchConfig, results: BenchResults, run: RunContext): Promise<ProfileNote[]> {
   const notes: ProfileNote[] = []
   const dir = config.profileDir ?? mkdtempSync(join(os.tmpdir(), 'noise-chat-bench-profile-'))
   for (const name of config.figures) {
     const s = summarizeFigure(figure(name), results)
     if (s.ours?.met !== false || name === 'idle') continue
     print(`\nProfiling noise-chat on ${name} (target missed)...`)
-    const p = await profiledRun({ impl: 'ours', figure: name, workload: config.workload, ctx, timeoutMs: config.timeoutMs, dir, root: ROOT })
+    const p = await profiledRun({ impl: 'ours', figure: name, workload: config.workload, ctx: run.ctx, timeoutMs: config.timeoutMs, dir, worker: run.snapshot.worker, roots: [run.snapshot.dir, ROOT] })
     print(p.text)
     notes.push({ figure: name, text: p.text })
   }
@@ -128,7 +146,7 @@ async function profileMissed (config: BenchConfig, results: BenchResults, ctx: I
 }
 
 /** --profile: one run per chosen figure under --cpu-prof, for ours unless --impl says otherwise. */
-async function profileMode (config: BenchConfig, impls: Impl[], ctx: ImplContext): Promise<number> {
+async function profileMode (config: BenchConfig, impls: Impl[], run: RunContext): Promise<number> {
   const chosen = config.implsExplicit ? impls : impls.filter((i) => i.name === 'ours')
   if (chosen.length === 0) {
     process.stderr.write('bench: --profile profiles ours, which is not available in this build; pass --impl to profile another\n')
@@ -138,7 +156,7 @@ async function profileMode (config: BenchConfig, impls: Impl[], ctx: ImplContext
   for (const name of config.figures) {
     for (const impl of chosen) {
       print(`\n== profiling ${impl.label} on ${name}`)
-      const p = await profiledRun({ impl: impl.name, figure: name, workload: config.workload, ctx, timeoutMs: config.timeoutMs, dir, root: ROOT })
+      const p = await profiledRun({ impl: impl.name, figure: name, workload: config.workload, ctx: run.ctx, timeoutMs: config.timeoutMs, dir, worker: run.snapshot.worker, roots: [run.snapshot.dir, ROOT] })
       print(`${formatValue(p.measurement.value, figure(name).unit)} ${figure(name).unit} under the profiler (slower than unprofiled)`)
       print(p.text)
       print('profiles (open in Chrome DevTools > Performance, or VS Code):')
