@@ -35,8 +35,12 @@ export interface ProfileSummary {
 /** V8's pseudo-frames for time not spent in a function. */
 const IDLE_FRAME = '(idle)'
 
-/** Self time per function (same name and location summed), hottest first. */
-export function summarizeProfile (profile: CpuProfile, roots: readonly string[] = [], limit = 15): ProfileSummary {
+/**
+ * Self time per function (same name and location summed), hottest first.
+ * `root` (one folder or several, first match wins) is cut from locations.
+ */
+export function summarizeProfile (profile: CpuProfile, root: string | readonly string[] = [], limit = 15): ProfileSummary {
+  const roots = typeof root === 'string' ? [root] : root
   const selfUs = new Map<number, number>()
   const samples = profile.samples ?? []
   const deltas = profile.timeDeltas ?? []
