@@ -48,3 +48,42 @@ export function table (head: string[], rows: string[][]): string {
   const line = (cells: string[]): string => `| ${cells.join(' | ')} |`
   return [line(head), line(head.map(() => '---')), ...rows.map(line)].join('\n')
 }
+
+/** Latencies in whole milliseconds, counted per millisecond up to a bound (the rest in one overflow bucket): cheap for millions of samples, mergeable across processes. */
+export class Histogram {
+  readonly counts: number[]
+  count = 0
+
+  constructor (readonly maxMs = 10_000, counts?: number[]) {
+    this.counts = counts ?? new Array<number>(maxMs + 1).fill(0)
+    this.count = this.counts.reduce((a, b) => a + b, 0)
+  }
+
+  add (ms: number): void {
+    this.counts[Math.min(this.maxMs, Math.max(0, Math.round(ms)))]!++
+    this.count++
+  }
+
+  merge (other: Histogram): void {
+    for (let i = 0; i < this.counts.length; i++) this.counts[i]! += other.counts[i] ?? 0
+    this.count += other.count
+  }
+
+  /** The smallest value with at least fraction `q` of the samples at or below it (ms); NaN when empty. */
+  quantile (q: number): number {
+    if (this.count === 0) return NaN
+    const rank = Math.ceil(q * this.count)
+    let seen = 0
+    for (let i = 0; i < this.counts.length; i++) {
+      seen += this.counts[i]!
+      if (seen >= rank) return i
+    }
+    return this.maxMs
+  }
+
+  /** Largest value seen (ms). */
+  get max (): number {
+    for (let i = this.counts.length - 1; i >= 0; i--) if (this.counts[i]! > 0) return i
+    return NaN
+  }
+}
