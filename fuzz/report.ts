@@ -39,6 +39,7 @@ export function failureLines (s: TargetStats, files: ReadonlyMap<string, string>
   return s.failures.map((f) => {
     const first = f.message.split('\n')[0]
     const file = files.get(`${f.target}/${f.seed}`)
-    return `  ${f.target} input ${f.index} seed 0x${(f.seed >>> 0).toString(16).padStart(8, '0')} ${f.kind}: ${first}${file === undefined ? '' : `\n    -> ${file}`}`
+    const kind = first.startsWith(`${f.kind}:`) ? '' : `${f.kind}: `
+    return `  ${f.target} input ${f.index} seed 0x${(f.seed >>> 0).toString(16).padStart(8, '0')} ${kind}${first}${file === undefined ? '' : `\n    -> ${file}`}`
   })
 }

@@ -18,8 +18,7 @@ import { findTarget } from './targets/index.js'
 import { plainCase } from './target.js'
 import type { WorkerInput, WorkerMessage } from './worker.js'
 
-/** The project root (this file runs as dist/fuzz/run.js). */
-const ROOT = fileURLToPath(new URL('../../', import.meta.url))
+/** Where failing inputs go (this file runs as dist/fuzz/run.js). */
 const CRASH_DIR = fileURLToPath(new URL('../../fuzz/corpus/crashes/', import.meta.url))
 /** A worker whose heartbeat has not moved for this long is stuck in one input: stopped, and the input is a hang. */
 const WATCHDOG_MS = 60_000
@@ -182,4 +181,3 @@ async function replay (paths: string[]): Promise<number> {
 }
 
 process.exitCode = await main(process.argv.slice(2))
-void ROOT
