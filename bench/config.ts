@@ -49,7 +49,7 @@ export interface BenchConfig {
   timeoutMs: number
 }
 
-/** The workloads; five runs of all four fit in about 10 minutes on 2 cores. */
+/** The workloads; five runs of all four take about 10 minutes on 2 cores. */
 export const FULL_WORKLOAD: Workload = {
   bulkBytes: 1024 * 1024 * 1024,
   bulkChunk: 64 * 1024,

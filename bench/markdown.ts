@@ -1,5 +1,6 @@
 /** bench/RESULTS.md from the results (pure). */
 import { FIGURES } from './figures.js'
+import { PROFILE_CAVEAT } from './profile.js'
 import { formatRatio, formatValue, formatVerdict, markdownTable } from './format.js'
 import { summarize, type BenchResults, type FigureSummary } from './results.js'
 
@@ -126,7 +127,7 @@ function idleDetail (s: FigureSummary, settleS: number): string[] {
 }
 
 function profileSection (r: BenchResults): string[] {
-  const parts = ['## Where the time goes (missed targets)', '', 'One extra run of noise-chat under `node --cpu-prof` for each missed target; the top functions by self time in each process.', '']
+  const parts = ['## Where the time goes (missed targets)', '', `One extra run of noise-chat under \`node --cpu-prof\` for each missed target; the top functions by self time in each process. ${PROFILE_CAVEAT}`, '']
   for (const p of r.profiles) parts.push(`### ${FIGURES.find((f) => f.name === p.figure)?.title ?? p.figure}`, '', '```', p.text, '```', '')
   return parts
 }

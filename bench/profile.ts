@@ -32,6 +32,9 @@ export interface ProfileSummary {
   files: HotFile[]
 }
 
+/** What a reader of these summaries must know about V8's sampling. */
+export const PROFILE_CAVEAT = 'V8 samples only the JavaScript thread: native work called from JavaScript is charged to the calling function (writeBuffer, writev, update), but native work run straight from a libuv callback before any JavaScript (Node\'s TLS decrypting what it reads) counts as idle, so a TLS receiver looks cheaper than it is.'
+
 /** V8's pseudo-frames for time not spent in a function. */
 const IDLE_FRAME = '(idle)'
 

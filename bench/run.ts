@@ -16,6 +16,7 @@ import { IMPL_NAMES, type Impl, type ImplContext, type ImplName } from './impls/
 import { findImpl } from './impls/index.js'
 import { resultsMarkdown } from './markdown.js'
 import { measure } from './measure.js'
+import { PROFILE_CAVEAT } from './profile.js'
 import { profiledRun } from './profiling.js'
 import { snapshotBuild, type Snapshot } from './snapshot.js'
 import { summarizeFigure, type BenchResults, type ImplInfo, type Machine, type ProfileNote } from './results.js'
@@ -163,7 +164,7 @@ async function profileMode (config: BenchConfig, impls: Impl[], run: RunContext)
       for (const f of p.files) print(`  ${f}`)
     }
   }
-  print(`\nAll profiles are under ${dir}`)
+  print(`\nAll profiles are under ${dir}\nNote: ${PROFILE_CAVEAT}`)
   return 0
 }
 
@@ -177,7 +178,7 @@ function printPlan (config: BenchConfig, results: BenchResults, missing: ImplNam
   print(`noise-chat bench: ${config.figures.length} figure(s) x ${config.runs} run(s) x ${results.impls.length} implementation(s) = ${n} measurements, each in fresh server and client processes`)
   print(`machine: Node ${results.machine.node}, ${results.machine.cpu}, ${results.machine.cores} cores, load average ${results.machine.loadAtStart.map((l) => l.toFixed(2)).join(' ')}`)
   print(`workload: bulk ${w.bulkBytes} B in ${w.bulkChunk} B writes; small ${w.smallCount} x ${w.smallSize} B; handshakes ${w.handshakes} with ${w.concurrency} in flight; sequential ${w.sequential}; idle ${w.idle} connections`)
-  if (!config.quick) print('The full default run (5 runs of all four implementations) takes about 10 minutes on 2 cores; --quick takes seconds.')
+  if (!config.quick) print('The full default run (5 runs of all four implementations) takes about 10 minutes on 2 cores (11 min measured with the machine also loaded); --quick takes seconds.')
   if (missing.length > 0) print(`not available in this build, skipped: ${missing.join(', ')}`)
 }
 
