@@ -1,9 +1,12 @@
 import test from 'brittle'
 import { spawn, spawnSync } from 'node:child_process'
 import { once } from 'node:events'
+import v8 from 'node:v8'
+import vm from 'node:vm'
 import { chmodSync, chownSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { cliProbe } from '../reliability/lib/probe.js'
+import { secureTcpPair } from './helpers/streams.js'
 import { BIN, ServerProcess, sandbox } from '../reliability/lib/server-process.js'
 
 /*
@@ -99,4 +102,27 @@ test('--max-handshakes takes N or N:PER_ADDRESS; anything else is a usage error'
     t.is(ran.code, 2, `--max-handshakes ${bad}`)
     says(t, ran.stderr, `--max-handshakes '${bad}' must be N or N:PER_ADDRESS`)
   }
+})
+
+test('a secure stream that ended cleanly (END both ways) with keep-alive on leaves no timer holding it', async (t) => {
+  // Found by the soak: every chat member that left cleanly stayed in memory for good (about 7 KiB each),
+  // held by its keep-alive interval, because a clean end destroys the stream without _predestroy.
+  v8.setFlagsFromString('--expose-gc')
+  const gc = vm.runInNewContext('gc') as () => void
+  const refs = await (async () => {
+    const pair = await secureTcpPair({ keepAlive: 200, idleTimeout: 60_000 }, { keepAlive: 200, idleTimeout: 60_000 })
+    const closed = Promise.all([once(pair.initiator, 'close'), once(pair.responder, 'close')])
+    pair.initiator.resume()
+    pair.responder.resume()
+    pair.initiator.end()
+    pair.responder.end()
+    await closed
+    return [new WeakRef(pair.initiator), new WeakRef(pair.responder)]
+  })()
+  // Long enough for a keep-alive to come due: a live interval would run (and keep its stream).
+  await new Promise((resolve) => setTimeout(resolve, 500))
+  gc()
+  await new Promise((resolve) => setImmediate(resolve))
+  gc()
+  t.is(refs.filter((r) => r.deref() !== undefined).length, 0, 'both streams were collected')
 })

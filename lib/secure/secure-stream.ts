@@ -219,6 +219,9 @@ export class SecureStream extends Duplex {
   }
 
   override _destroy (cb: (err: Error | null) => void): void {
+    // After END both ways streamx destroys without _predestroy: the timers
+    // must stop here too, or the keep-alive interval holds the stream for good.
+    this.stopTimers()
     this.sender?.wipe()
     this.receiver?.wipe()
     this.handshake = null
