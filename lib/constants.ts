@@ -282,3 +282,9 @@ export const MAX_PENDING_HANDSHAKES = 128
 
 /** Handshakes in progress at once from one address (IPv6: one /64): a host reconnecting after a restart needs a few; an attacker holding hundreds gets only this many. */
 export const MAX_PENDING_HANDSHAKES_PER_ADDRESS = 16
+
+/** Largest state file (nicks, bans) the server reads: MAX_BOUND_NICKS bindings of at most ~200 bytes of JSON each, with room to spare. (The trust files' 4 MiB held only ~28,000 nicks: a busy server wrote a registry it then refused to load.) */
+export const MAX_STATE_FILE_BYTES = 32 * 1024 * 1024
+
+/** The nick registry is written at most this often; bindings made in between go out in the next write. Serialising it costs time in its size (40 ms at 28,000 nicks), so writing it on every join let a stream of fresh keys pin the CPU. A crash loses at most the last second's bindings. */
+export const STATE_SAVE_INTERVAL_MS = 1_000

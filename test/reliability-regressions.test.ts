@@ -3,8 +3,11 @@ import { spawn, spawnSync } from 'node:child_process'
 import { once } from 'node:events'
 import v8 from 'node:v8'
 import vm from 'node:vm'
-import { chmodSync, chownSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs'
+import { chmodSync, chownSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { randomBytes } from 'node:crypto'
+import { NickRegistry } from '../lib/chat/nick-registry.js'
+import { JsonStateFile } from '../lib/chat/state-file.js'
 import { cliProbe } from '../reliability/lib/probe.js'
 import { secureTcpPair } from './helpers/streams.js'
 import { BIN, ServerProcess, sandbox } from '../reliability/lib/server-process.js'
@@ -125,4 +128,33 @@ test('a secure stream that ended cleanly (END both ways) with keep-alive on leav
   await new Promise((resolve) => setImmediate(resolve))
   gc()
   t.is(refs.filter((r) => r.deref() !== undefined).length, 0, 'both streams were collected')
+})
+
+test('a burst of saves to a state file is serialised and written once per interval, the latest data winning', async (t) => {
+  // Found by the nick-registry-churn attack: each join serialised the whole registry (40 ms at 28,000 nicks),
+  // so 16 joiners at a time held the server at 17 joins a second and the legitimate client waited 6 times longer.
+  const b = box(t)
+  const file = new JsonStateFile(join(b.dir, 'state.json'), undefined, 60_000)
+  let built = 0
+  for (let n = 0; n < 100; n++) file.save(() => { built++; return { n } })
+  await file.flush()
+  t.ok(built <= 2, `the data was built ${built} times for 100 saves`)
+  t.alike(JSON.parse(readFileSync(join(b.dir, 'state.json'), 'utf8')), { n: 99 }, 'the file holds the latest')
+  file.save({ n: 100 })
+  await file.flush()
+  t.alike(JSON.parse(readFileSync(join(b.dir, 'state.json'), 'utf8')), { n: 100 }, 'flush writes at once, without waiting out the interval')
+})
+
+test('a nick registry bigger than 4 MiB is written and loaded again (a busy server can restart)', async (t) => {
+  // Found by the nick-registry-churn attack: past about 28,000 nicks the server wrote a nicks.json that the
+  // 4 MiB bound of the trust files then refused at the next start (ERR_STATE_FILE_INVALID): it could not restart.
+  const b = box(t)
+  const path = join(b.dir, 'nicks.json')
+  const registry = await NickRegistry.open(path)
+  const count = 32_000
+  for (let i = 0; i < count; i++) registry.bind(`n${i}`, randomBytes(32), Date.now())
+  await registry.flush()
+  t.ok(statSync(path).size > 4 * 1024 * 1024, `nicks.json is ${statSync(path).size} bytes`)
+  const again = await NickRegistry.open(path)
+  t.is(again.size, count, 'every binding loads again')
 })

@@ -1,4 +1,4 @@
-import { MAX_BOUND_NICKS, MAX_NICKS_PER_KEY } from '../constants.js'
+import { MAX_BOUND_NICKS, MAX_NICKS_PER_KEY, STATE_SAVE_INTERVAL_MS } from '../constants.js'
 import { chatError, type ChatError } from '../errors.js'
 import { encodePublicKey, shortFingerprint } from '../identity/keypair.js'
 import { isGuestNick, nickKey } from './nick.js'
@@ -47,7 +47,7 @@ export class NickRegistry {
   private readonly maxNicks: number
 
   constructor (file?: string, options: NickRegistryOptions = {}) {
-    this.file = file === undefined ? undefined : new JsonStateFile(file, options.onError)
+    this.file = file === undefined ? undefined : new JsonStateFile(file, options.onError, STATE_SAVE_INTERVAL_MS)
     this.maxPerKey = Math.max(1, options.maxPerKey ?? MAX_NICKS_PER_KEY)
     this.maxNicks = Math.max(0, options.maxNicks ?? MAX_BOUND_NICKS)
   }
@@ -157,8 +157,11 @@ export class NickRegistry {
 
   private persist (): void {
     if (this.file === undefined) return
-    const nicks = [...this.bindings.values()].map((b) => ({ nick: b.nick, key: b.key, lastUsed: new Date(b.lastUsedMs).toISOString() }))
-    this.file.save({ version: FORMAT_VERSION, nicks })
+    // Built when the file is written, at most once a second however many joins come in between.
+    this.file.save(() => ({
+      version: FORMAT_VERSION,
+      nicks: [...this.bindings.values()].map((b) => ({ nick: b.nick, key: b.key, lastUsed: new Date(b.lastUsedMs).toISOString() }))
+    }))
   }
 
   private loadFrom (data: unknown): void {
