@@ -9,7 +9,9 @@
  *
  *   node dist/reliability/attack.js [--quick] [--only NAME,NAME] [--json FILE]
  */
-import { writeFileSync } from 'node:fs'
+import { randomBytes } from 'node:crypto'
+import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import type { AttackSpec } from './attacker.js'
 import { attackerAddresses, manyLoopbackAddresses } from './lib/loopback.js'
@@ -41,6 +43,10 @@ interface Scenario {
   got: (f: ScenarioFigures) => string
   /** Problems found: empty when every check holds. */
   check: (f: ScenarioFigures) => string[]
+  /** Before the server starts: files in its sandbox (a state folder). */
+  prepare?: (box: Sandbox) => void
+  /** After the server stopped: more figures and problems (a restart on the same state). */
+  afterwards?: (box: Sandbox) => Promise<{ lines: string[], problems: string[] }>
 }
 
 interface Context {
@@ -106,6 +112,18 @@ const SCENARIOS: Scenario[] = [
     measureMs: (quick) => quick ? 4000 : 11_000,
     got: churnGot,
     check: (f) => servedThroughout(f)
+  },
+  {
+    name: 'nick-registry-churn',
+    what: 'fresh keys join under fresh nicks (each binding is kept for good), 16 at a time from 8 addresses, on a server whose state already holds about 28,000 bound nicks (4 MiB less 16 KiB of JSON); then the server is restarted on that state',
+    prepare: (box) => writeRegistry(box, 4 * 1024 * 1024 - 16 * 1024),
+    attacks: async ({ server, quick, sources }) => [{
+      attack: 'churn', kind: 'join', port: server.port, serverKey: server.key, sources: await sources(8), concurrency: 16, durationMs: quick ? 5000 : 12_000, maxAttempts: 1_000_000
+    }],
+    measureMs: (quick) => quick ? 4000 : 11_000,
+    got: churnGot,
+    check: (f) => servedThroughout(f),
+    afterwards: restartOnSameState
   },
   {
     name: 'room-filling',
@@ -321,7 +339,9 @@ async function main (): Promise<number> {
 }
 
 async function runOne (scenario: Scenario, quick: boolean, box: Sandbox): Promise<Checked> {
-  const server = await ServerProcess.start({ args: scenario.serverArgs ?? [] })
+  const serverBox = sandbox('nc-attack-server-')
+  scenario.prepare?.(serverBox)
+  const server = await ServerProcess.start({ args: scenario.serverArgs ?? [], box: serverBox })
   try {
     const ctx: Context = { server, quick, sources: (n) => attackerAddresses(n) }
     const figures = await runScenario({
@@ -335,10 +355,43 @@ async function runOne (scenario: Scenario, quick: boolean, box: Sandbox): Promis
       watch: scenario.watch
     })
     const checked: Checked = { figures, what: scenario.what, serverArgs: scenario.serverArgs ?? [], got: scenario.got(figures), problems: scenario.check(figures) }
+    await server.stop()
+    if (scenario.afterwards !== undefined) {
+      const more = await scenario.afterwards(serverBox)
+      checked.got += '; ' + more.lines.join('; ')
+      checked.problems.push(...more.problems)
+    }
     process.stdout.write(printScenario(checked) + '\n')
     return checked
   } finally {
     await server.stop()
+    serverBox.remove()
+  }
+}
+
+/** A nick registry of about `bytes` of JSON (bindings to random keys) in the server's state folder, as the server writes it. */
+function writeRegistry (box: Sandbox, bytes: number): void {
+  const entry = (i: number): { nick: string, key: string, lastUsed: string } => ({ nick: `old${i}`, key: randomBytes(32).toString('base64'), lastUsed: new Date().toISOString() })
+  const text = (n: number): string => JSON.stringify({ version: 1, nicks: Array.from({ length: n }, (_, i) => entry(i)) }, null, 2) + '\n'
+  // One correction step from a first guess lands within a few entries of `bytes`.
+  const guess = Math.floor(bytes / 150)
+  const nicks = Array.from({ length: Math.floor(guess * bytes / text(guess).length) }, (_, i) => entry(i))
+  mkdirSync(join(box.dir, 'state'), { recursive: true, mode: 0o700 })
+  writeFileSync(join(box.dir, 'state', 'nicks.json'), JSON.stringify({ version: 1, nicks }, null, 2) + '\n', { mode: 0o600 })
+}
+
+/** Start the server again on the state the attack left: it must come up (and say how many nicks it holds). */
+async function restartOnSameState (box: Sandbox): Promise<{ lines: string[], problems: string[] }> {
+  const file = join(box.dir, 'state', 'nicks.json')
+  const bound = (JSON.parse(readFileSync(file, 'utf8')) as { nicks: unknown[] }).nicks.length
+  const size = statSync(file).size
+  try {
+    const again = await ServerProcess.start({ box })
+    await again.stop()
+    return { lines: [`the registry held ${bound} nicks (${(size / 1048576).toFixed(1)} MiB); the server started again on it`], problems: [] }
+  } catch (err) {
+    const why = (err as Error).message.split('\n').find((l) => l.includes('noise-chat server:')) ?? (err as Error).message
+    return { lines: [`the registry held ${bound} nicks (${(size / 1048576).toFixed(1)} MiB); the server could NOT start again: ${why.trim()}`], problems: ['the server cannot restart on the state the attack left'] }
   }
 }
 

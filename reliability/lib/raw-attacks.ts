@@ -10,6 +10,7 @@ import { encodeFrame } from '../../lib/secure/frame-codec.js'
 import { SecureStream } from '../../lib/secure/secure-stream.js'
 import { acceptAnyKey } from '../../lib/secure/options.js'
 import { generateKeyPair, type KeyPair } from '../../lib/identity/keypair.js'
+import { connectMember } from './members.js'
 import { summarize, type Summary } from './stats.js'
 
 /** Where the attack goes (always 127.0.0.1) and from where. */
@@ -131,10 +132,13 @@ export async function holdHandshakes (options: HoldOptions): Promise<HoldResult>
 /**
  * A connection flood:
  * - tcp: connect and close at once, as fast as possible;
- * - handshake: complete a full handshake with a fresh key, then close (the server pays three DH per connection).
+ * - handshake: complete a full handshake with a fresh key, then close (the server pays three DH per connection);
+ * - join: a fresh key joins under a fresh nick (`/nick`), then leaves: each binds a nick to a key for good.
  */
 export interface ChurnOptions extends RawTarget {
-  kind: 'tcp' | 'handshake'
+  kind: 'tcp' | 'handshake' | 'join'
+  /** The server's key (base64), for 'join'. */
+  serverKey?: string
   /** Connections in flight at once. */
   concurrency: number
   durationMs: number
@@ -143,7 +147,7 @@ export interface ChurnOptions extends RawTarget {
 
 /** What a flood got. */
 export interface ChurnResult {
-  kind: 'tcp' | 'handshake'
+  kind: 'tcp' | 'handshake' | 'join'
   attempts: number
   /** Connections that did what they came for (connected; or completed the handshake). */
   completed: number
@@ -166,7 +170,8 @@ export async function churn (options: ChurnOptions): Promise<ChurnResult> {
       const source = options.sources[(w + n) % options.sources.length]!
       try {
         if (options.kind === 'tcp') await tcpOnce(options.port, source)
-        else await handshakeOnce(options.port, source, keys[n % keys.length]!)
+        else if (options.kind === 'handshake') await handshakeOnce(options.port, source, keys[n % keys.length]!)
+        else await joinOnce(options.port, source, Buffer.from(options.serverKey ?? '', 'base64'), `j${w}x${n}`)
         result.completed++
       } catch (err) {
         result.failed++
@@ -179,6 +184,12 @@ export async function churn (options: ChurnOptions): Promise<ChurnResult> {
   await Promise.all(Array.from({ length: options.concurrency }, (_, w) => worker(w)))
   result.perSecond = Math.round(result.completed / ((Date.now() - started) / 1000))
   return result
+}
+
+async function joinOnce (port: number, localAddress: string, serverKey: Buffer, nick: string): Promise<void> {
+  const member = await connectMember({ port, serverKey, nick, localAddress, keyPair: generateKeyPair() })
+  member.connection.end()
+  await member.closed(5000)
 }
 
 function tcpOnce (port: number, localAddress: string): Promise<void> {

@@ -124,8 +124,13 @@ export async function runScenario (options: ScenarioOptions): Promise<ScenarioFi
   const finishWatch = options.watch === undefined ? undefined : await options.watch(target)
   const rssBefore = server.rssKiB()
   const sampler = new RssSampler(server)
-  const attacks = options.attacks.map(startAttack)
-  await Promise.all(attacks.map((a) => a.ready))
+  // One after the other: each starts once the one before is under way (the talker after its non-readers joined).
+  const attacks: RunningAttack[] = []
+  for (const spec of options.attacks) {
+    const attack = startAttack(spec)
+    attacks.push(attack)
+    await attack.ready
+  }
   await sleep(options.rampMs ?? 500)
   let attacking = true
   const allDone = Promise.allSettled(attacks.map((a) => a.result)).then(() => { attacking = false })

@@ -149,6 +149,9 @@ export async function runSoak (options: SoakOptions): Promise<SoakReport> {
   }
 }
 
+/** Growth of the server's RSS after warm-up that counts as a leak: well above one step of V8's heap growth (a few MiB). */
+const MAX_STEADY_GROWTH_KIB = 16 * 1024
+
 /** The problems a soak found; empty when it held. */
 export function soakProblems (r: SoakReport): string[] {
   const problems: string[] = []
@@ -159,5 +162,7 @@ export function soakProblems (r: SoakReport): string[] {
   if (r.tally.delivered !== r.expected) problems.push(`${r.tally.delivered} deliveries, ${r.expected} expected`)
   if (r.unexpectedEnds > 0) problems.push(`${r.unexpectedEnds} connections ended during the soak`)
   if (r.serverExit !== 0) problems.push(`the server exited ${String(r.serverExit)} at SIGTERM`)
+  const growth = r.rssAfterWarmUp.last - r.rssAfterWarmUp.first
+  if (growth > MAX_STEADY_GROWTH_KIB) problems.push(`server memory grew by ${(growth / 1024).toFixed(1)} MiB after warm-up`)
   return problems
 }
