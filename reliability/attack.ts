@@ -67,7 +67,7 @@ const SCENARIOS: Scenario[] = [
     measureMs: (quick) => quick ? 5000 : 12_000,
     rampMs: 2000,
     got: holdGot,
-    check: (f) => [...servedThroughout(f), ...holdBounded(f, 16)]
+    check: (f) => [...servedThroughout(f), ...holdBounded(f)]
   },
   {
     name: 'half-open-many-addresses',
@@ -79,7 +79,7 @@ const SCENARIOS: Scenario[] = [
     measureMs: (quick) => quick ? 5000 : 12_000,
     rampMs: 2000,
     got: holdGot,
-    check: (f) => [...servedThroughout(f), ...holdBounded(f, 128)]
+    check: (f) => [...servedThroughout(f), ...holdBounded(f)]
   },
   {
     name: 'msg1-then-silence',
@@ -91,7 +91,7 @@ const SCENARIOS: Scenario[] = [
     measureMs: (quick) => quick ? 5000 : 12_000,
     rampMs: 2000,
     got: holdGot,
-    check: (f) => [...servedThroughout(f), ...holdBounded(f, 128)]
+    check: (f) => [...servedThroughout(f), ...holdBounded(f)]
   },
   {
     name: 'tcp-connection-flood',
@@ -203,18 +203,18 @@ const SCENARIOS: Scenario[] = [
   },
   {
     name: 'readers-that-never-read',
-    what: '20 members (8 addresses) that join and never read, while a talker sends 40,000 lines of 1000 B (40 MB); server --rate 0 so one talker can make that much traffic',
+    what: '20 members (8 addresses) that join and never read, while a talker sends 30,000 lines of 1000 B (30 MB) at 2,000 lines a second, a pace an observer member reads easily; server --rate 0 so one talker can make that much traffic',
     serverArgs: ['--rate', '0'],
     attacks: async ({ server, quick, sources }) => [
       { attack: 'non-readers', port: server.port, serverKey: server.key, sources: await sources(8), count: quick ? 5 : 20, durationMs: quick ? 8000 : 20_000 },
-      { attack: 'talker', port: server.port, serverKey: server.key, nick: 'talker', lines: quick ? 10_000 : 40_000, size: 1000 }
+      { attack: 'talker', port: server.port, serverKey: server.key, nick: 'talker', lines: quick ? 10_000 : 30_000, size: 1000, perSecond: 2000 }
     ],
     measureMs: (quick) => quick ? 8000 : 20_000,
     watch: talkerWatcher,
     got: (f) => {
       const [readers, talker] = f.attacker as [{ joined: number, ends: Record<string, number> }, { sent: number, ms: number }]
       const w = f.watched as TalkerWatch
-      return `${readers.joined} non-readers: ${w.tooSlow} dropped as too slow; talker sent ${talker.sent} lines in ${(talker.ms / 1000).toFixed(1)} s, an observer received ${w.received} of them, ${w.outOfOrder} out of order`
+      return `${readers.joined} non-readers: ${w.tooSlow} dropped as too slow; talker sent ${talker.sent} lines in ${(talker.ms / 1000).toFixed(1)} s, an observer received ${w.received} of them, ${w.outOfOrder} out of order${w.observerEnded === undefined ? '' : `; the observer's connection ended: ${w.observerEnded}`}`
     },
     check: (f) => {
       const [readers, talker] = f.attacker as [{ joined: number }, { sent: number }]
@@ -230,11 +230,13 @@ const SCENARIOS: Scenario[] = [
 
 interface FloodResult { rounds: number, members: number, linesSentEach: number, accepted: { max: number }, warned: number, disconnectedForFlooding: number, disconnectAfterMs: { median: number }, otherEnds: string[] }
 interface HoldResult { attempts: number, connected: number, closedWithin1s: number, closedLater: number, lifetimeMs: { median: number, max: number }, openAtEnd: number, gotMsg2: number }
-interface TalkerWatch { received: number, outOfOrder: number, tooSlow: number }
+interface TalkerWatch { received: number, outOfOrder: number, tooSlow: number, observerEnded?: string }
 
 function holdGot (f: ScenarioFigures): string {
   const a = f.attacker as HoldResult
-  return `${a.attempts} connections: ${a.closedWithin1s} closed by the server within 1 s, ${a.closedLater} held until a timeout (longest ${(a.lifetimeMs.max / 1000).toFixed(1)} s); ${a.openAtEnd} open when it stopped${a.gotMsg2 > 0 ? `; ${a.gotMsg2} msg2 computed for it` : ''}`
+  const capped = f.serverLog['refused ERR_TOO_MANY_HANDSHAKES'] ?? 0
+  const timedOut = f.serverLog['refused ERR_HANDSHAKE_TIMEOUT'] ?? 0
+  return `${a.attempts} connections: ${a.closedWithin1s} closed by the server within 1 s, ${a.closedLater} after longer (longest ${(a.lifetimeMs.max / 1000).toFixed(1)} s)${a.gotMsg2 > 0 ? `; ${a.gotMsg2} msg2 computed for it` : ''}; the server's log: ${capped} turned away or dropped by the handshake cap (ERR_TOO_MANY_HANDSHAKES), ${timedOut} handshake timeouts`
 }
 
 function churnGot (f: ScenarioFigures): string {
@@ -281,10 +283,19 @@ function servedThroughout (f: ScenarioFigures): string[] {
   return problems
 }
 
-/** A holding attacker kept at most `cap` connections past the handshake cap (what is open when it stops). */
-function holdBounded (f: ScenarioFigures, cap: number): string[] {
+/**
+ * A holding attack was bounded by the server: no connection outlived the
+ * handshake timeout (10 s, with 1.5 s of slack for a loaded machine), and
+ * the server turned connections away by the cap. (What the attacker sees
+ * open when it stops includes connections still in the kernel's accept
+ * queue, so it is reported, not judged.)
+ */
+function holdBounded (f: ScenarioFigures): string[] {
   const a = f.attacker as HoldResult
-  return a.openAtEnd > cap ? [`the attacker held ${a.openAtEnd} connections open (cap ${cap})`] : []
+  const problems: string[] = []
+  if (a.lifetimeMs.max > 11_500) problems.push(`a connection was held for ${a.lifetimeMs.max} ms, past the handshake timeout`)
+  if ((f.serverLog['refused ERR_TOO_MANY_HANDSHAKES'] ?? 0) === 0) problems.push('the server never applied its handshake cap')
+  return problems
 }
 
 /** An observer member that counts the talker's lines and checks their order; also counts "too slow" leaves. */
@@ -301,9 +312,10 @@ async function talkerWatcher (target: Target): Promise<() => Promise<unknown>> {
     } else if (/ left: too slow/.test(line)) seen.tooSlow++
   })
   return async () => {
+    const ended = observer.ended
     observer.connection.end()
     await observer.closed(5000)
-    return seen
+    return ended === undefined ? seen : { ...seen, observerEnded: ended }
   }
 }
 

@@ -22,7 +22,7 @@ export type AttackSpec =
   | { attack: 'flood', port: number, serverKey: string, sources: string[], count: number, lines: number, durationMs: number }
   | { attack: 'non-readers', port: number, serverKey: string, sources: string[], count: number, durationMs: number }
   | { attack: 'fill', port: number, serverKey: string, sources: string[], count: number, durationMs: number }
-  | { attack: 'talker', port: number, serverKey: string, nick: string, lines: number, size: number }
+  | { attack: 'talker', port: number, serverKey: string, nick: string, lines: number, size: number, perSecond?: number }
   | { attack: 'victim', port: number, serverKey: string, phase: 'handshake' | 'frame', nick: string }
   | { attack: 'lies', port: number, serverKey: string, sources: string[], lies: Array<TransportLie | 'lie-pre' | 'lie-msg3'>, each: number, waitMs: number }
 
@@ -70,7 +70,7 @@ async function run (spec: AttackSpec): Promise<unknown> {
     case 'talker': {
       const member = await connectMember({ port: spec.port, serverKey: Buffer.from(spec.serverKey, 'base64'), nick: spec.nick }, false)
       ready()
-      const sent = await talk(member, spec.lines, spec.size)
+      const sent = await talk(member, spec.lines, spec.size, spec.perSecond)
       member.connection.end()
       await member.closed(10_000)
       return { ...sent, ended: member.ended }

@@ -203,8 +203,12 @@ export interface TalkResult {
   ms: number
 }
 
-/** Send `lines` lines of about `size` bytes ("T SEQ xxx..."), as fast as the stream drains. */
-export async function talk (member: Member, lines: number, size: number): Promise<TalkResult> {
+/**
+ * Send `lines` lines of about `size` bytes ("T SEQ xxx..."), as fast as the
+ * stream drains, or at most `perSecond` lines a second (in batches every
+ * 50 ms) when given.
+ */
+export async function talk (member: Member, lines: number, size: number, perSecond = Infinity): Promise<TalkResult> {
   const started = Date.now()
   let bytes = 0
   let sent = 0
@@ -212,6 +216,8 @@ export async function talk (member: Member, lines: number, size: number): Promis
     const line = `T ${sent} `.padEnd(size, 'x') + '\n'
     bytes += line.length
     if (!member.writeRaw(line)) await drained(member)
+    const due = started + (sent + 1) * 1000 / perSecond
+    if (Number.isFinite(due) && due - Date.now() > 50) await new Promise((resolve) => setTimeout(resolve, due - Date.now()))
   }
   return { sent, bytes, ms: Date.now() - started }
 }

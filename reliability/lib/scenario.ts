@@ -91,6 +91,8 @@ export interface ScenarioFigures {
   attacker: unknown
   /** What the watcher saw (see ScenarioOptions.watch). */
   watched?: unknown
+  /** The server's log, counted: "refused ERR_TOO_MANY_HANDSHAKES" -> how many. */
+  serverLog: Record<string, number>
   serverAlive: boolean
 }
 
@@ -156,8 +158,20 @@ export async function runScenario (options: ScenarioOptions): Promise<ScenarioFi
     rssKiB: { before: rssBefore, duringMax, after: server.rssKiB() },
     attacker: attacker.length === 1 ? attacker[0] : attacker,
     watched,
+    serverLog: countLog(server),
     serverAlive: server.alive
   }
+}
+
+/** The server's log events with the code at the end of their detail, counted. */
+function countLog (server: ServerProcess): Record<string, number> {
+  const counts: Record<string, number> = {}
+  for (const e of server.log()) {
+    const code = /\((\w+)\)$/.exec(e.detail ?? '')?.[1]
+    const key = code === undefined ? e.event : `${e.event} ${code}`
+    counts[key] = (counts[key] ?? 0) + 1
+  }
+  return counts
 }
 
 /** `count` library probes one after the other, and one CLI probe. */
