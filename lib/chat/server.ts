@@ -53,6 +53,8 @@ export interface ChatServerOptions {
   /** Handshakes in progress at once: in all (past it the oldest is dropped), and from one address (past it new ones are refused). */
   maxPendingHandshakes?: number
   maxPendingHandshakesPerAddress?: number
+  /** Most members from one address (an IPv6 /64); absent or 0: no limit (a NAT can put a whole office behind one address). */
+  maxClientsPerAddress?: number
 }
 
 /** One event of the server's log: room events plus connections and refusals. */
@@ -92,6 +94,8 @@ export class ChatServer extends EventEmitter {
   private readonly tcp: net.Server
   private readonly connections = new Set<Connection>()
   private readonly handshakes: HandshakeGate<Connection>
+  /** Members admitted per source address, when --max-clients-per-address is set. */
+  private readonly membersBySource = new Map<string, number>()
   private closing = false
   /** Connections past the handshake (in the room, or about to join): what --max-clients counts. */
   private openSessions = 0
@@ -188,9 +192,14 @@ export class ChatServer extends EventEmitter {
       this.log({ event: 'refused', remote, detail: `${this.handshakes.maxPerSource} handshakes from ${source} already in progress (ERR_TOO_MANY_HANDSHAKES)` })
       return void socket.destroy()
     }
+    let countedFromSource = false
     const stream = new SecureStream(false, socket, {
       keyPair: this.keyPair,
-      verify: (key, info) => this.verifyMember(key, info),
+      verify: async (key, info) => {
+        const ok = await this.verifyMember(key, info)
+        if (ok === true && !stream.destroying) countedFromSource = this.admitFrom(source)
+        return ok
+      },
       keepAlive: this.options.keepAlive ?? CHAT_KEEP_ALIVE_MS,
       idleTimeout: this.options.idleTimeout ?? CHAT_IDLE_TIMEOUT_MS,
       handshakeTimeout: this.options.handshakeTimeout ?? HANDSHAKE_TIMEOUT_MS
@@ -201,6 +210,7 @@ export class ChatServer extends EventEmitter {
     evicted?.stream.destroy(chatError('ERR_TOO_MANY_HANDSHAKES', `dropped to make room: ${this.handshakes.maxTotal} handshakes were in progress`))
     stream.on('error', (err: Error) => this.onStreamError(connection, err, remote))
     stream.on('close', () => {
+      if (countedFromSource) this.releaseFrom(source)
       this.handshakes.release(connection)
       clearTimeout(connection.closeTimer)
       this.connections.delete(connection)
@@ -222,6 +232,22 @@ export class ChatServer extends EventEmitter {
       throw chatError('ERR_SERVER_FULL', `the server is full (${this.maxClients} members); try again later`)
     }
     return true
+  }
+
+  /** Count one more member from `source`; refuse it when the address has its share. False when there is no share to count. */
+  private admitFrom (source: string): boolean {
+    const max = this.options.maxClientsPerAddress ?? 0
+    if (max <= 0) return false
+    const members = this.membersBySource.get(source) ?? 0
+    if (members >= max) throw chatError('ERR_SERVER_FULL', `your address already has ${max} members here, the most the server allows from one address; try again later`)
+    this.membersBySource.set(source, members + 1)
+    return true
+  }
+
+  private releaseFrom (source: string): void {
+    const left = (this.membersBySource.get(source) ?? 1) - 1
+    if (left > 0) this.membersBySource.set(source, left)
+    else this.membersBySource.delete(source)
   }
 
   private open (connection: Connection, remote: string): void {

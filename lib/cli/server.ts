@@ -45,6 +45,9 @@ Options:
   --motd FILE            message of the day, shown to each member joining
   --history N            messages replayed to a joining member (default ${DEFAULT_HISTORY_LINES}, at most ${MAX_HISTORY_LINES})
   --max-clients N        most members at once (default ${DEFAULT_MAX_CLIENTS})
+  --max-clients-per-address N
+                         most members from one address, an IPv6 /64 (default: no limit,
+                         since a NAT can put many people behind one address)
   --max-handshakes N[:PER_ADDRESS]
                          handshakes in progress at once: N in all (past it the oldest is
                          dropped), PER_ADDRESS from one address, an IPv6 /64 (past it new
@@ -75,6 +78,7 @@ const OPTIONS = {
   history: { type: 'string' },
   'max-clients': { type: 'string' },
   'max-handshakes': { type: 'string' },
+  'max-clients-per-address': { type: 'string' },
   rate: { type: 'string' },
   'keep-alive': { type: 'string' },
   'idle-timeout': { type: 'string' },
@@ -89,6 +93,7 @@ async function run (args: string[], io: CliIO): Promise<number> {
   const historyLines = integerOption(values.history, 'history', DEFAULT_HISTORY_LINES, 0, MAX_HISTORY_LINES)
   const maxClients = integerOption(values['max-clients'], 'max-clients', DEFAULT_MAX_CLIENTS, 1, 1_000_000)
   const handshakes = handshakeLimits(values['max-handshakes'])
+  const maxClientsPerAddress = integerOption(values['max-clients-per-address'], 'max-clients-per-address', 0, 1, 1_000_000)
   const rate = values.rate === undefined ? undefined : parseRateOption(values.rate)
   if (values.rate !== undefined && rate === undefined) {
     throw new UsageError(`--rate '${values.rate}' must be LINES_PER_SEC or LINES_PER_SEC:BURST, like 2 or 2:20 (0 turns the limit off)`)
@@ -116,6 +121,7 @@ async function run (args: string[], io: CliIO): Promise<number> {
     rate,
     maxPendingHandshakes: handshakes.total,
     maxPendingHandshakesPerAddress: handshakes.perAddress,
+    maxClientsPerAddress,
     keepAlive,
     idleTimeout,
     stateDir

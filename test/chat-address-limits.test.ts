@@ -4,6 +4,7 @@ import net from 'node:net'
 import { HandshakeGate, sourceOf } from '../lib/chat/handshake-gate.js'
 import type { ChatServerLogEvent } from '../lib/chat/server.js'
 import { generateKeyPair } from '../lib/identity/keypair.js'
+import { connectMember, type Member } from '../reliability/lib/members.js'
 import { join, startServer } from './helpers/chat-net.js'
 
 test('the gate refuses a source past its share and counts it again once one ends', (t) => {
@@ -88,4 +89,20 @@ test('a server full of stalled handshakes drops the oldest to let a newcomer in'
   t.ok(member.lines.includes('-- your nick is bob'), 'the newcomer joined')
   await oldest.closed
   t.pass('the oldest stalled handshake was closed to make room')
+})
+
+test('with a per-address share of members, one address cannot take every seat; a seat comes back when its member leaves', async (t) => {
+  const { port, keyPair } = await startServer(t, { maxClientsPerAddress: 2 })
+  const here = await canBind('127.0.0.2') ? ['127.0.0.2', '127.0.0.3'] : ['127.0.0.1', '127.0.0.1']
+  const member = (nick: string, localAddress: string): Promise<Member> => connectMember({ port, serverKey: keyPair.publicKey, nick, localAddress })
+  const first = await member('first', here[0]!)
+  await member('second', here[0]!)
+  const refused = await member('third', here[0]!).then(() => undefined, (err: Error & { code?: string }) => err)
+  t.is(refused?.code, 'ERR_LOCAL_KEY_REJECTED', 'a third member from the same address is refused at the handshake')
+  t.ok(/the most the server allows from one address/.test(refused?.message ?? ''), 'with the reason')
+  if (here[1] !== here[0]) t.ok((await member('other', here[1]!)).nick === 'other', 'a member from another address joins')
+  first.connection.end()
+  await first.closed(5000)
+  const again = await member('again', here[0]!)
+  t.ok(again.lines.includes('-- your nick is again'), 'once one left, the address has a seat again')
 })
