@@ -149,6 +149,25 @@ const SCENARIOS: Scenario[] = [
     }
   },
   {
+    name: 'room-filling-per-address-cap',
+    what: 'the same, on a server that gives one address at most 10 seats (--max-clients 200 --max-clients-per-address 10)',
+    serverArgs: ['--max-clients', '200', '--max-clients-per-address', '10'],
+    attacks: async ({ server, quick, sources }) => [{
+      attack: 'fill', port: server.port, serverKey: server.key, sources: await sources(8), count: 250, durationMs: quick ? 6000 : 10_000
+    }],
+    measureMs: (quick) => quick ? 4000 : 8000,
+    got: (f) => {
+      const a = f.attacker as { tried: number, joined: number, refused: Record<string, number> }
+      return `${a.joined} of ${a.tried} joined; refused: ${describeCounts(a.refused)}`
+    },
+    check: (f) => {
+      const a = f.attacker as { joined: number }
+      const problems = servedThroughout(f)
+      if (a.joined > 80) problems.push(`${a.joined} members joined from 8 addresses with a share of 10 each`)
+      return problems
+    }
+  },
+  {
     name: 'lying-length-headers',
     what: '20 connections per lie: 0xFFFF where msg1 goes; 0xFFFF for msg3; after the handshake 0xFFFF then nothing, 0xFFFF and 65534 of 65535 bytes, 20 announced and 40 sent (server: --keep-alive 2 --idle-timeout 5)',
     serverArgs: ['--keep-alive', '2', '--idle-timeout', '5'],

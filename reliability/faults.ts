@@ -504,11 +504,10 @@ async function runFault (fault: Fault, box: Sandbox): Promise<Report> {
 }
 
 function print (r: Report): string {
-  const flags = FAULTS.find((f) => f.name === r.name)?.serverArgs
   return [
     `### ${r.name}`,
     '',
-    `${r.what}${flags === undefined ? '' : ` (server: ${flags.join(' ')})`}.`,
+    `${r.what}.`,
     '',
     ...r.outcome.lines.map((l) => `- ${l}`),
     `- legitimate clients meanwhile: ${r.legit.served}/${r.legit.probes} served, wait median ${ms(r.legit.median)}, max ${ms(r.legit.max)}${r.legit.failures.length > 0 ? ` (while it was down: ${r.legit.failures.join('; ')})` : ''}`,

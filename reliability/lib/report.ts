@@ -14,11 +14,10 @@ export interface Checked {
 /** One scenario as a short Markdown block. */
 export function printScenario (c: Checked): string {
   const f = c.figures
-  const flags = c.serverArgs.length === 0 ? '' : ` (server: ${c.serverArgs.join(' ')})`
   return [
     `### ${f.name}`,
     '',
-    `${c.what}${flags}.`,
+    `${c.what}.`,
     '',
     `- legitimate client before: ${client(f.before)}`,
     `- legitimate client during: ${client(f.during)}`,
