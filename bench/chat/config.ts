@@ -29,6 +29,14 @@ export interface ChatBenchConfig {
   waitLoad: number
 }
 
+/**
+ * Members each worker connects at once. Joining is server-bound for every
+ * server (each join is announced to everyone), so more lanes only crowd
+ * the listen queue: ngircd resets connections when 48 arrive at once
+ * while it is busy, and ours allows 16 handshakes in flight per address.
+ */
+const JOIN_LANES_PER_WORKER = 3
+
 /** Thrown for a bad flag or value; run.ts prints it and exits 2. */
 export class ChatBenchUsageError extends Error {
   override name = 'ChatBenchUsageError'
@@ -104,7 +112,7 @@ export function parseConfig (argv: readonly string[]): ChatBenchConfig {
     workers: number(values.workers, '--workers', 3, 1),
     stepMs: number(values['step-seconds'], '--step-seconds', quick ? 1 : 4, 1) * 1000,
     drainMs: quick ? 1500 : 3000,
-    concurrency: 16,
+    concurrency: JOIN_LANES_PER_WORKER,
     joinTimeoutMs: quick ? 60_000 : 600_000,
     out: values.out,
     json: values.json,

@@ -46,6 +46,9 @@ export function expectedJoinLines (members: number): number {
   return members * (members + 1) / 2
 }
 
+/** Rooms open now: what an interrupted run must stop before it exits. */
+export const openRooms = new Set<BenchRoom>()
+
 /** A running server with its members. */
 export class BenchRoom {
   readonly setup: RoomSetup
@@ -64,6 +67,7 @@ export class BenchRoom {
     const server = setup.target === 'ours' ? await startOursServer(options) : await startNgircd(setup.target, options)
     const fleet = Fleet.start(Math.min(setup.workers, setup.members))
     const room = new BenchRoom(setup, server, fleet)
+    openRooms.add(room)
     try {
       return { room, join: await room.joinAll() }
     } catch (err) {
@@ -76,6 +80,7 @@ export class BenchRoom {
   async close (): Promise<void> {
     await this.fleet.stop().catch(() => {})
     await this.server.stop()
+    openRooms.delete(this)
   }
 
   private async joinAll (): Promise<JoinFigures> {

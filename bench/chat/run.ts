@@ -17,6 +17,7 @@ import { profileOurs, runIdleScenario, runRateScenario } from './execute.js'
 import { ensureNgircd, NGIRCD_SETTINGS } from './ngircd-server.js'
 import { oursServerFlags } from './ours-server.js'
 import { resultsMarkdown, summaryTable } from './report.js'
+import { openRooms } from './room.js'
 import { verdicts, type ChatBenchResults, type ChatMachine } from './results.js'
 import { SCENARIO_NAMES, type RateScenario } from './scenarios.js'
 import { TARGET_LABELS, TARGET_NAMES } from './target.js'
@@ -165,6 +166,14 @@ function commandLine (argv: string[], env: NodeJS.ProcessEnv): string {
   if (env.npm_lifecycle_event === 'bench:chat') return args === '' ? 'npm run bench:chat' : `npm run bench:chat -- ${args}`
   return `node dist/bench/chat/run.js${args === '' ? '' : ' ' + args}`
 }
+
+/** Ctrl-C or SIGTERM: stop the servers and workers of the rooms open now, then exit. */
+function stopOnSignal (signal: NodeJS.Signals): void {
+  process.stderr.write(`bench:chat: ${signal}: stopping ${openRooms.size} room(s)\n`)
+  void Promise.allSettled([...openRooms].map((room) => room.close())).then(() => process.exit(130))
+}
+process.once('SIGINT', stopOnSignal)
+process.once('SIGTERM', stopOnSignal)
 
 main(process.argv.slice(2), process.env).then((code) => { process.exitCode = code }, (err: Error) => {
   process.stderr.write(`bench:chat failed: ${err.stack ?? err.message}\n`)

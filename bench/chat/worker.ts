@@ -117,8 +117,10 @@ async function connectAll (request: ConnectRequest): Promise<ConnectReply> {
 function runStep (request: StepRequest): Promise<StepReply> {
   tally.startStep(request.step, request.senderMembers, members.length)
   const byIndex = new Map(members.map((m) => [m.index, m]))
+  // Sender sid runs sid/S of a period ahead of sender 0, so the senders' messages
+  // interleave evenly at the total rate instead of arriving S at a time.
   const senders = request.senderMembers
-    .map((index, sid) => ({ sid, held: byIndex.get(index), sent: 0 }))
+    .map((index, sid) => ({ sid, held: byIndex.get(index), sent: 0, phase: sid / request.senderMembers.length }))
     .filter((s) => s.held !== undefined)
   const perUs = request.ratePerSender / 1e6
   const durationUs = request.durationMs * 1000
@@ -132,10 +134,10 @@ function runStep (request: StepRequest): Promise<StepReply> {
       if (elapsed < 0) return
       let done = true
       for (const s of senders) {
-        const due = Math.min(total, Math.floor(elapsed * perUs))
+        const due = Math.min(total, Math.floor(elapsed * perUs + s.phase))
         if (due > s.sent) {
           // When the oldest unsent message was due: how far behind the pacer is.
-          maxLagUs = Math.max(maxLagUs, elapsed - (s.sent + 1) / perUs)
+          maxLagUs = Math.max(maxLagUs, elapsed - (s.sent + 1 - s.phase) / perUs)
           while (s.sent < due) s.held!.link?.say(encodePayload(request.step, s.sid, s.sent++, now))
           lastSendUs = now
         }
