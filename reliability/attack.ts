@@ -177,15 +177,15 @@ const SCENARIOS: Scenario[] = [
     }],
     measureMs: () => 12_000,
     got: liesGot,
-    check: (f) => [...servedThroughout(f), ...liesChecked(f)]
+    check: (f) => [...servedThroughout(f), ...liesChecked(f), ...memoryLevelsOff(f)]
   },
   {
     name: 'long-lines',
     what: 'members sending a line of exactly 1024 bytes, one of 1025, then 8 MiB without a newline, then a normal line; 10 at a time, new ones as soon as they are done',
     attacks: async ({ server, quick, sources }) => [{
-      attack: 'lines', port: server.port, serverKey: server.key, sources: await sources(8), count: quick ? 3 : 10, streamMiB: quick ? 2 : 8, durationMs: quick ? 5000 : 12_000
+      attack: 'lines', port: server.port, serverKey: server.key, sources: await sources(8), count: quick ? 3 : 10, streamMiB: quick ? 2 : 8, durationMs: quick ? 5000 : 20_000
     }],
-    measureMs: (quick) => quick ? 5000 : 12_000,
+    measureMs: (quick) => quick ? 5000 : 20_000,
     got: (f) => {
       const a = f.attacker as { rounds: number, members: number, echoedAtLimit: number, refusedPastLimit: number, streamedMiB: number, refusalsForStream: number, deliveredAfter: number }
       return `${a.rounds} rounds, ${a.members} members: ${a.echoedAtLimit} lines of 1024 B delivered, ${a.refusedPastLimit} of 1025 B refused (ERR_LINE_TOO_LONG); ${a.streamedMiB} MiB without a newline: ${a.refusalsForStream} refusals (one each), the next line delivered for ${a.deliveredAfter}`
@@ -197,8 +197,7 @@ const SCENARIOS: Scenario[] = [
       if (a.refusedPastLimit !== a.members) problems.push('a line of 1025 bytes was not refused with ERR_LINE_TOO_LONG')
       if (a.refusalsForStream !== a.members) problems.push(`expected one refusal per monster line, got ${a.refusalsForStream} for ${a.members}`)
       if (a.deliveredAfter !== a.members) problems.push('a normal line after a monster line was lost')
-      if (f.rssKiB.duringMax - f.rssKiB.before > 64 * 1024) problems.push('server memory grew by more than 64 MiB')
-      return problems
+      return [...problems, ...memoryLevelsOff(f)]
     }
   },
   {
@@ -241,8 +240,7 @@ const SCENARIOS: Scenario[] = [
       const problems = servedThroughout(f)
       if (w.tooSlow !== readers.joined) problems.push(`${readers.joined - w.tooSlow} non-readers were not dropped`)
       if (w.received !== talker.sent || w.outOfOrder !== 0) problems.push(`the observer got ${w.received} of ${talker.sent} talker lines, ${w.outOfOrder} out of order`)
-      if (f.rssKiB.duringMax - f.rssKiB.before > 96 * 1024) problems.push('server memory grew by more than 96 MiB')
-      return problems
+      return [...problems, ...memoryLevelsOff(f)]
     }
   }
 ]
@@ -288,6 +286,16 @@ function liesChecked (f: ScenarioFigures): string[] {
     if (want !== undefined && !want.test(o.outcome)) problems.push(`${o.lie}: ended with "${o.outcome}"`)
   }
   return [...new Set(problems)]
+}
+
+/**
+ * The server's memory stops growing while the attack goes on: the highest
+ * RSS of the attack's last third is at most 16 MiB above that of its middle
+ * third. (It does rise at first, and V8 keeps what it grew: the level is
+ * reported, the trend is judged.)
+ */
+function memoryLevelsOff (f: ScenarioFigures): string[] {
+  return f.rssLateGrowthKiB > 16 * 1024 ? [`server memory still growing at the end of the attack: +${(f.rssLateGrowthKiB / 1024).toFixed(1)} MiB in its last third`] : []
 }
 
 /** The legitimate client was served before, during (every probe, and the CLI) and after; the server stayed up. */

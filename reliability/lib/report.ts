@@ -22,7 +22,7 @@ export function printScenario (c: Checked): string {
     `- legitimate client before: ${client(f.before)}`,
     `- legitimate client during: ${client(f.during)}`,
     `- legitimate client after:  ${client(f.after)}`,
-    `- server RSS: ${mib(f.rssKiB.before)} before, ${mib(f.rssKiB.duringMax)} at most during, ${mib(f.rssKiB.after)} after`,
+    `- server RSS: ${mib(f.rssKiB.before)} before, ${mib(f.rssKiB.duringMax)} at most during (${Number.isNaN(f.rssLateGrowthKiB) ? '-' : `${f.rssLateGrowthKiB >= 0 ? '+' : ''}${(f.rssLateGrowthKiB / 1024).toFixed(1)} MiB`} in the attack's last third), ${mib(f.rssKiB.after)} after`,
     `- the attacker got: ${c.got}`,
     c.problems.length === 0 ? '- checks: all held' : `- PROBLEMS: ${c.problems.join('; ')}`,
     ''

@@ -88,6 +88,8 @@ export interface ScenarioFigures {
   during: ClientFigures
   after: ClientFigures
   rssKiB: { before: number, duringMax: number, after: number }
+  /** Highest RSS in the last third of the attack less the highest in the middle third (KiB): near 0 when memory has stopped growing. */
+  rssLateGrowthKiB: number
   attacker: unknown
   /** What the watcher saw (see ScenarioOptions.watch). */
   watched?: unknown
@@ -146,6 +148,7 @@ export async function runScenario (options: ScenarioOptions): Promise<ScenarioFi
   await allDone
   const attacker = await Promise.all(attacks.map((a) => a.result.catch((err: Error) => ({ error: err.message }))))
   const duringMax = sampler.maxKiB
+  const rssLateGrowthKiB = lateGrowth(sampler.samples)
   await sleep(options.settleMs ?? 2000)
   sampler.stop()
   const after = await measure(target, box, 'a', 3, false)
@@ -156,11 +159,21 @@ export async function runScenario (options: ScenarioOptions): Promise<ScenarioFi
     during: figures(samples, cliResult),
     after,
     rssKiB: { before: rssBefore, duringMax, after: server.rssKiB() },
+    rssLateGrowthKiB,
     attacker: attacker.length === 1 ? attacker[0] : attacker,
     watched,
     serverLog: countLog(server),
     serverAlive: server.alive
   }
+}
+
+/** Max of the last third of `samples` less the max of the middle third. */
+function lateGrowth (samples: Array<{ ms: number, kib: number }>): number {
+  const valid = samples.filter((s) => !Number.isNaN(s.kib))
+  const third = Math.floor(valid.length / 3)
+  if (third === 0) return NaN
+  const max = (part: Array<{ kib: number }>): number => Math.max(...part.map((s) => s.kib))
+  return max(valid.slice(2 * third)) - max(valid.slice(third, 2 * third))
 }
 
 /** The server's log events with the code at the end of their detail, counted. */
