@@ -9,6 +9,7 @@ import { LatencyHistogram } from '../bench/chat/histogram.js'
 import { encodePayload, PAYLOAD_TEXT_BYTES, scanPayloads } from '../bench/chat/payload.js'
 import type { ChatBenchResults } from '../bench/chat/results.js'
 import { BenchRoom } from '../bench/chat/room.js'
+import { dueBy, messagesPerSender, senderPhase } from '../bench/chat/schedule.js'
 import { niceRate, RateSearch } from '../bench/chat/search.js'
 import { runStep } from '../bench/chat/step.js'
 
@@ -93,6 +94,21 @@ test('the rate search doubles, then bisects, and never retries a rate', (t) => {
   t.is(new Set(tried).size, tried.length)
   t.ok(s.best <= 5000 && s.ceiling > 5000 && s.ceiling / s.best <= 1.15, `settled between ${s.best} and ${s.ceiling}`)
   t.is(niceRate(11314), 11000)
+})
+
+test('the senders share R x d messages exactly and interleave instead of sending at once', (t) => {
+  const counts = messagesPerSender(16, 10, 4000)
+  t.is(counts.reduce((a, b) => a + b, 0), 64, '16 msg/s for 4 s is 64 messages, not 60')
+  t.ok(Math.max(...counts) - Math.min(...counts) <= 1, 'shared as evenly as whole numbers allow')
+  const durationUs = 4_000_000
+  t.alike(counts.map((c, sid) => dueBy(c, durationUs, senderPhase(sid, 10), durationUs)), counts, 'all sent by the end')
+  const even = messagesPerSender(20, 10, 4000)
+  const firstDue = even.map((c, sid) => {
+    let us = 0
+    while (dueBy(c, durationUs, senderPhase(sid, 10), us) === 0) us += 1000
+    return us
+  })
+  t.is(new Set(firstDue).size, 10, 'each sender starts at its own moment')
 })
 
 test('the command line is checked: unknown scenarios and flags are refused', (t) => {

@@ -8,12 +8,13 @@ import type { Endpoint } from './target.js'
 /** Connect these members (global indices) and join each to the room. */
 export interface ConnectRequest { type: 'connect', id: number, endpoint: Endpoint, members: number[], concurrency: number }
 /**
- * Run step `step`: the senders this worker holds send `ratePerSender`
- * msg/s each from `startAtUs` (monotonic clock) for `durationMs`;
- * `senderMembers[sid]` is the member index of sender sid (all senders,
- * so receivers know whose echo is whose). Answered when sending is done.
+ * Run step `step`: the senders share `rate` msg/s in all (schedule.ts),
+ * from `startAtUs` (monotonic clock) for `durationMs`; this worker sends
+ * for those it holds. `senderMembers[sid]` is the member index of sender
+ * sid (all senders, so receivers know whose echo is whose). Answered when
+ * sending is done.
  */
-export interface StepRequest { type: 'step', id: number, step: number, senderMembers: number[], ratePerSender: number, durationMs: number, startAtUs: number }
+export interface StepRequest { type: 'step', id: number, step: number, senderMembers: number[], rate: number, durationMs: number, startAtUs: number }
 /** How far along: deliveries of this step, join lines, live members. */
 export interface ProgressRequest { type: 'progress', id: number }
 /** Everything counted in this step. */

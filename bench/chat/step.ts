@@ -71,7 +71,7 @@ export async function runStep (room: BenchRoom, spec: StepSpec): Promise<StepRes
   const cpu0 = cpuSeconds(pid)
   const t0 = performance.now()
   const sends = await room.fleet.step({
-    step: spec.step, senderMembers, ratePerSender: spec.rate / spec.senders, durationMs: spec.durationMs, startAtUs: nowUs() + START_DELAY_US
+    step: spec.step, senderMembers, rate: spec.rate, durationMs: spec.durationMs, startAtUs: nowUs() + START_DELAY_US
   })
   const sent = sum(sends.flatMap((s) => s.sent))
   const expected = sent * (members - 1)

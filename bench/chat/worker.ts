@@ -11,6 +11,7 @@ import type {
 import type { LinkHandlers, MemberLink, ProtocolSigns } from './link.js'
 import { connectOurs, OURS_SIGNS } from './ours-link.js'
 import { countOccurrences, encodePayload, nowUs, scanPayloads, type PayloadVisitor } from './payload.js'
+import { dueAtUs, dueBy, messagesPerSender, senderPhase } from './schedule.js'
 import { ReceiveTally } from './tally.js'
 import type { Endpoint } from './target.js'
 
@@ -117,14 +118,12 @@ async function connectAll (request: ConnectRequest): Promise<ConnectReply> {
 function runStep (request: StepRequest): Promise<StepReply> {
   tally.startStep(request.step, request.senderMembers, members.length)
   const byIndex = new Map(members.map((m) => [m.index, m]))
-  // Sender sid runs sid/S of a period ahead of sender 0, so the senders' messages
-  // interleave evenly at the total rate instead of arriving S at a time.
+  const S = request.senderMembers.length
+  const counts = messagesPerSender(request.rate, S, request.durationMs)
   const senders = request.senderMembers
-    .map((index, sid) => ({ sid, held: byIndex.get(index), sent: 0, phase: sid / request.senderMembers.length }))
+    .map((index, sid) => ({ sid, held: byIndex.get(index), sent: 0, count: counts[sid], phase: senderPhase(sid, S) }))
     .filter((s) => s.held !== undefined)
-  const perUs = request.ratePerSender / 1e6
   const durationUs = request.durationMs * 1000
-  const total = Math.floor(durationUs * perUs)
   let maxLagUs = 0
   let lastSendUs = request.startAtUs
   return new Promise((resolve) => {
@@ -134,14 +133,14 @@ function runStep (request: StepRequest): Promise<StepReply> {
       if (elapsed < 0) return
       let done = true
       for (const s of senders) {
-        const due = Math.min(total, Math.floor(elapsed * perUs + s.phase))
+        const due = dueBy(s.count, durationUs, s.phase, elapsed)
         if (due > s.sent) {
-          // When the oldest unsent message was due: how far behind the pacer is.
-          maxLagUs = Math.max(maxLagUs, elapsed - (s.sent + 1 - s.phase) / perUs)
+          // How far behind the pacer is: since when the oldest unsent message was due.
+          maxLagUs = Math.max(maxLagUs, elapsed - dueAtUs(s.sent, s.count, durationUs, s.phase))
           while (s.sent < due) s.held!.link?.say(encodePayload(request.step, s.sid, s.sent++, now))
           lastSendUs = now
         }
-        if (s.sent < total) done = false
+        if (s.sent < s.count) done = false
       }
       if (!done && elapsed < durationUs + 60_000_000) return
       clearInterval(timer)
