@@ -41,10 +41,10 @@ test('a legitimate client is served while another address holds a crowd of half-
     t.is(cli.exitCode, 0)
     t.ok((await libraryProbe(target, 'legit2')).served, 'so did a library client')
   }
-  const got = await attack.result as { openAtEnd: number, closedWithin1s: number }
-  t.ok(got.openAtEnd <= 16, `the attacker held ${got.openAtEnd} connections, at most its share of 16`)
-  t.ok(got.closedWithin1s > 0, 'the rest were closed at once')
-  t.ok(s.log().some((e) => e.event === 'refused' && /ERR_TOO_MANY_HANDSHAKES/.test(e.detail ?? '')), 'and logged as ERR_TOO_MANY_HANDSHAKES')
+  // (What the attacker sees open includes connections still in the kernel's accept queue: the server's log is the witness.)
+  const got = await attack.result as { closedWithin1s: number }
+  t.ok(got.closedWithin1s > 0, 'connections past the share were closed at once')
+  t.ok(s.log().some((e) => e.event === 'refused' && /16 handshakes from \S+ already in progress \(ERR_TOO_MANY_HANDSHAKES\)/.test(e.detail ?? '')), 'and logged as ERR_TOO_MANY_HANDSHAKES')
   t.ok((await libraryProbe(target, 'after')).served, 'a client is served after the flood')
 })
 
