@@ -133,10 +133,16 @@ export class ServerProcess {
     return rssKiB(this.child.pid)
   }
 
-  /** The --log entries so far. */
+  /** The --log entries so far (a last line still being written is left for next time). */
   log (): ServerLogEntry[] {
     if (!existsSync(this.logFile)) return []
-    return readFileSync(this.logFile, 'utf8').split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as ServerLogEntry)
+    const entries: ServerLogEntry[] = []
+    for (const line of readFileSync(this.logFile, 'utf8').split('\n')) {
+      try {
+        if (line !== '') entries.push(JSON.parse(line) as ServerLogEntry)
+      } catch {}
+    }
+    return entries
   }
 
   /** SIGTERM, then wait (SIGKILL after `graceMs`); removes the sandbox it made. Resolves to the exit code. */
