@@ -113,7 +113,7 @@ export function parseConfig (argv: readonly string[]): ChatBenchConfig {
     stepMs: number(values['step-seconds'], '--step-seconds', quick ? 1 : 4, 1) * 1000,
     drainMs: quick ? 1500 : 3000,
     concurrency: JOIN_LANES_PER_WORKER,
-    joinTimeoutMs: quick ? 60_000 : 600_000,
+    joinTimeoutMs: quick ? 60_000 : 900_000,
     out: values.out,
     json: values.json,
     profileMissed: values['no-profile'] !== true,
