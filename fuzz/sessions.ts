@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import { DEFAULT_PROLOGUE, FRAME_ABORT, FRAME_DATA, FRAME_END, FRAME_PING } from '../lib/constants.js'
-import { keyPairFromSecretKey, type KeyPair } from '../lib/identity/keypair.js'
+import { keyPairFromSecretKey, type KeyPair } from '../lib/secure/keypair.js'
 import { encodeFrame } from '../lib/secure/frame-codec.js'
 import { Handshake } from '../lib/secure/handshake.js'
 import { TransportCipher } from '../lib/secure/transport-cipher.js'

@@ -14,7 +14,7 @@ import { chmodSync, existsSync, readdirSync, readFileSync, writeFileSync } from 
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { ReconnectingChat } from '../lib/chat/client.js'
-import { generateKeyPair } from '../lib/identity/keypair.js'
+import { generateKeyPair } from '../lib/secure/keypair.js'
 import { FaultProxy } from './lib/fault-proxy.js'
 import { connectMember, type Member } from './lib/members.js'
 import { cliProbe, libraryProbe, probeRepeatedly, type ProbeResult, type Target } from './lib/probe.js'

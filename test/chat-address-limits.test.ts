@@ -3,7 +3,7 @@ import { once } from 'node:events'
 import net from 'node:net'
 import { HandshakeGate, sourceOf } from '../lib/chat/handshake-gate.js'
 import type { ChatServerLogEvent } from '../lib/chat/server.js'
-import { generateKeyPair } from '../lib/identity/keypair.js'
+import { generateKeyPair } from '../lib/secure/keypair.js'
 import { connectMember, type Member } from '../reliability/lib/members.js'
 import { join, startServer } from './helpers/chat-net.js'
 

@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { BanList, formatDuration, parseDuration } from '../lib/chat/bans.js'
-import { encodePublicKey, fingerprint, shortFingerprint } from '../lib/identity/keypair.js'
+import { encodePublicKey, fingerprint, shortFingerprint } from '../lib/secure/keypair.js'
 import { randomKey } from './helpers/chat-fakes.js'
 
 test('durations: s m h d w', (t) => {

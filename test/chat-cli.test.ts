@@ -6,7 +6,7 @@ import { join as joinPath } from 'node:path'
 import { PassThrough } from 'node:stream'
 import { fileURLToPath } from 'node:url'
 import { main } from '../lib/cli/main.js'
-import { generateKeyPair, encodePublicKey } from '../lib/identity/keypair.js'
+import { generateKeyPair, encodePublicKey } from '../lib/secure/keypair.js'
 import { writeKeyFile } from '../lib/identity/key-file.js'
 import { startServer, tempDir } from './helpers/chat-net.js'
 

@@ -4,7 +4,7 @@ import { once } from 'node:events'
 import { connectChat, ReconnectingChat } from '../lib/chat/client.js'
 import { ChatServer } from '../lib/chat/server.js'
 import { authorizedKeysVerifier } from '../lib/identity/authorized-keys.js'
-import { generateKeyPair, samePublicKey } from '../lib/identity/keypair.js'
+import { generateKeyPair, samePublicKey } from '../lib/secure/keypair.js'
 import { SecureStream } from '../lib/secure/secure-stream.js'
 import { join, startServer, tempDir } from './helpers/chat-net.js'
 

@@ -1,7 +1,7 @@
 import test from 'brittle'
 import { Room } from '../lib/chat/room.js'
 import { Session } from '../lib/chat/session.js'
-import { encodePublicKey, fingerprint, shortFingerprint } from '../lib/identity/keypair.js'
+import { encodePublicKey, fingerprint, shortFingerprint } from '../lib/secure/keypair.js'
 import { ManualClock, RecordingConnection, randomKey } from './helpers/chat-fakes.js'
 
 interface Client { session: Session, conn: RecordingConnection, key: Buffer, send: (...lines: string[]) => void }

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { writeKeyFile } from '../lib/identity/key-file.js'
-import { encodePublicKey, fingerprint, generateKeyPair } from '../lib/identity/keypair.js'
+import { encodePublicKey, fingerprint, generateKeyPair } from '../lib/secure/keypair.js'
 import { createHash } from 'node:crypto'
 
 const BIN = fileURLToPath(new URL('../bin/noise-chat.js', import.meta.url))

@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { encodePublicKey, generateKeyPair } from '../lib/identity/keypair.js'
+import { encodePublicKey, generateKeyPair } from '../lib/secure/keypair.js'
 import { addKnownHost, readKnownHosts } from '../lib/identity/known-hosts.js'
 import { hostKeyVerifier } from '../lib/identity/host-key-verifier.js'
 

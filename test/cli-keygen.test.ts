@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { loadKeyPair } from '../lib/identity/key-file.js'
-import { encodePublicKey, fingerprint } from '../lib/identity/keypair.js'
+import { encodePublicKey, fingerprint } from '../lib/secure/keypair.js'
 
 const BIN = fileURLToPath(new URL('../bin/noise-chat.js', import.meta.url))
 

@@ -2,7 +2,7 @@ import test from 'brittle'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { encodePublicKey, fingerprint, generateKeyPair } from '../lib/identity/keypair.js'
+import { encodePublicKey, fingerprint, generateKeyPair } from '../lib/secure/keypair.js'
 import { AuthorizedKeys, authorizedKeysVerifier, parseAuthorizedKeys } from '../lib/identity/authorized-keys.js'
 
 const INFO = { isInitiator: false, handshakeHash: Buffer.alloc(64) }

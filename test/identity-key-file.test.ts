@@ -2,7 +2,7 @@ import test from 'brittle'
 import { chmodSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { encodePublicKey, generateKeyPair } from '../lib/identity/keypair.js'
+import { encodePublicKey, generateKeyPair } from '../lib/secure/keypair.js'
 import {
   formatPrivateKeyFile, loadKeyFile, loadKeyPair, loadOrCreateKeyPair, readPublicKeyFile, writeKeyFile
 } from '../lib/identity/key-file.js'

@@ -4,7 +4,7 @@ import { once } from 'node:events'
 import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { encodePublicKey, fingerprint, generateKeyPair } from '../lib/identity/keypair.js'
+import { encodePublicKey, fingerprint, generateKeyPair } from '../lib/secure/keypair.js'
 import {
   addKnownHost, forgetKnownHost, formatKnownHostLine, matchKnownHost, parseKnownHosts, readKnownHosts
 } from '../lib/identity/known-hosts.js'

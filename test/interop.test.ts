@@ -16,7 +16,7 @@ import { Writable } from 'streamx'
 import { SecureStream } from '../lib/secure/secure-stream.js'
 import { acceptAnyKey } from '../lib/secure/options.js'
 import type { SecureStreamOptions } from '../lib/secure/options.js'
-import { generateKeyPair, keyPairFromSecretKey, samePublicKey } from '../lib/identity/keypair.js'
+import { generateKeyPair, keyPairFromSecretKey, samePublicKey } from '../lib/secure/keypair.js'
 
 const PEER = fileURLToPath(new URL('../../interop/noise_peer.py', import.meta.url))
 const PYTHON = 'python3'

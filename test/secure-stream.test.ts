@@ -5,7 +5,7 @@ import { inspect } from 'node:util'
 import { fileURLToPath } from 'node:url'
 import { SecureStream } from '../lib/secure/secure-stream.js'
 import { acceptAnyKey } from '../lib/secure/options.js'
-import { generateKeyPair, samePublicKey } from '../lib/identity/keypair.js'
+import { generateKeyPair, samePublicKey } from '../lib/secure/keypair.js'
 import { collect, closed, errorOf, memoryPair, quiet, secureTcpPair, tcpPair } from './helpers/streams.js'
 
 test('round trip over TCP: both learn each other\'s key and the same handshake hash', async (t) => {

@@ -12,7 +12,7 @@ function openOne (c: Cipher, body: Buffer): { type: number, body: Buffer } {
   const f = openTransportFrame(c, [body], body.byteLength)
   return { type: f.type, body: Buffer.concat(f.body) }
 }
-import { keyPairFromSecretKey } from '../lib/identity/keypair.js'
+import { keyPairFromSecretKey } from '../lib/secure/keypair.js'
 import { FIXTURES, SHARED_VECTORS, V, hex, loadFixture, sharedVectorsPresent, vectorKeys } from './helpers/vectors.js'
 
 const sha256 = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex')

@@ -6,7 +6,7 @@
  */
 import net from 'node:net'
 import { CHAT_IDLE_TIMEOUT_MS, CHAT_KEEP_ALIVE_MS } from '../../lib/constants.js'
-import { generateKeyPair, parsePublicKey } from '../../lib/identity/keypair.js'
+import { generateKeyPair, parsePublicKey } from '../../lib/secure/keypair.js'
 import { SecureStream } from '../../lib/secure/secure-stream.js'
 import { LineBlocks, type LinkHandlers, type MemberLink, type ProtocolSigns } from './link.js'
 import type { Endpoint } from './target.js'

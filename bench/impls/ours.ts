@@ -4,7 +4,7 @@
  * process; every key accepted (the bench measures the channel, not trust).
  */
 import type { Socket } from 'node:net'
-import { generateKeyPair, type KeyPair } from '../../lib/identity/keypair.js'
+import { generateKeyPair, type KeyPair } from '../../lib/secure/keypair.js'
 import { acceptAnyKey } from '../../lib/secure/options.js'
 import { SecureStream } from '../../lib/secure/secure-stream.js'
 import { session, type Impl, type Session } from './impl.js'

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import { MAX_LINE_BYTES, MAX_OUTBOUND_BYTES, NICK_PATTERN } from '../../lib/constants.js'
 import { CHAT_CODES, isNoiseChatError, type ChatError } from '../../lib/errors.js'
-import { keyPairFromSecretKey } from '../../lib/identity/keypair.js'
+import { keyPairFromSecretKey } from '../../lib/secure/keypair.js'
 import { LocalFanOut, type MemberConnection } from '../../lib/chat/fan-out.js'
 import { LineSplitter } from '../../lib/chat/line-splitter.js'
 import { Room, type Member } from '../../lib/chat/room.js'

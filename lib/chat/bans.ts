@@ -1,5 +1,5 @@
 import { chatError } from '../errors.js'
-import { encodePublicKey, fingerprint, shortFingerprint } from '../identity/keypair.js'
+import { encodePublicKey, fingerprint, shortFingerprint } from '../secure/keypair.js'
 import { nickKey } from './nick.js'
 import { JsonStateFile } from './state-file.js'
 

@@ -3,10 +3,10 @@ import {
   CHAT_IDLE_TIMEOUT_MS, CHAT_KEEP_ALIVE_MS, HANDSHAKE_TIMEOUT_MS, MAX_SERVER_LINE_BYTES,
   RECONNECT_INITIAL_MS, RECONNECT_MAX_MS, TOOL_CONNECT_TIMEOUT_MS
 } from '../constants.js'
-import type { KeyPair } from '../identity/keypair.js'
+import type { KeyPair } from '../secure/keypair.js'
 import type { VerifyRemoteKey } from '../secure/options.js'
 import { SecureStream } from '../secure/secure-stream.js'
-import { connectTcp } from '../tools/connect.js'
+import { connectTcp } from '../net/connect.js'
 import { LineSplitter } from './line-splitter.js'
 import { sanitizeText } from './sanitize.js'
 

@@ -1,5 +1,5 @@
 import { chatError, type ChatError } from '../errors.js'
-import { encodePublicKey, fingerprint, parsePublicKey, shortFingerprint } from '../identity/keypair.js'
+import { encodePublicKey, fingerprint, parsePublicKey, shortFingerprint } from '../secure/keypair.js'
 import { formatDuration, parseDuration } from './bans.js'
 import { speakerName } from './messages.js'
 import type { Member, Room } from './room.js'

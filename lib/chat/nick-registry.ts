@@ -1,6 +1,6 @@
 import { MAX_BOUND_NICKS, MAX_NICKS_PER_KEY, STATE_SAVE_INTERVAL_MS } from '../constants.js'
 import { chatError, type ChatError } from '../errors.js'
-import { encodePublicKey, shortFingerprint } from '../identity/keypair.js'
+import { encodePublicKey, shortFingerprint } from '../secure/keypair.js'
 import { isGuestNick, nickKey } from './nick.js'
 import { JsonStateFile } from './state-file.js'
 

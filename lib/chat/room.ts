@@ -1,6 +1,6 @@
 import { DEFAULT_HISTORY_LINES, MAX_OUTBOUND_BYTES, NAMES_ON_JOIN_MAX } from '../constants.js'
 import { chatError, type ChatError } from '../errors.js'
-import { encodePublicKey, fingerprint } from '../identity/keypair.js'
+import { encodePublicKey, fingerprint } from '../secure/keypair.js'
 import { BanList, formatDuration, type Ban } from './bans.js'
 import { LocalFanOut, type FanOut, type MemberConnection } from './fan-out.js'
 import { encodeMessage, isHistoryKind, speakerName, type ChatMessage, type Speaker } from './messages.js'

@@ -7,7 +7,7 @@ import {
   MAX_PENDING_HANDSHAKES_PER_ADDRESS, NICK_REGISTRY_FILE
 } from '../constants.js'
 import { chatError, type ChatError } from '../errors.js'
-import { fingerprint, type KeyPair } from '../identity/keypair.js'
+import { fingerprint, type KeyPair } from '../secure/keypair.js'
 import type { VerifyRemoteKey } from '../secure/options.js'
 import { SecureStream } from '../secure/secure-stream.js'
 import { BanList, formatDuration } from './bans.js'

@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net'
 import { EXIT_OK, HANDSHAKE_TIMEOUT_MS, SECURE_LISTEN_HOST, TOOL_MAX_CONNECTIONS } from '../constants.js'
-import { fingerprint } from '../identity/keypair.js'
+import { fingerprint } from '../secure/keypair.js'
 import type { SecureStream } from '../secure/secure-stream.js'
 import { serveKeepOpen, serveOnePipe } from '../tools/listen.js'
 import { SecureAcceptor, type AcceptFailure } from '../tools/secure-acceptor.js'

@@ -1,5 +1,5 @@
 import { EXIT_OK, HANDSHAKE_TIMEOUT_MS, TOOL_CONNECT_TIMEOUT_MS } from '../constants.js'
-import { fingerprint } from '../identity/keypair.js'
+import { fingerprint } from '../secure/keypair.js'
 import type { SecureStream } from '../secure/secure-stream.js'
 import { connectSecure, pipeStreams } from '../tools/pipe.js'
 import { formatHostPort, parseTarget } from './address.js'

@@ -3,7 +3,7 @@ import {
   TOOL_MAX_CONNECTIONS, TUNNEL_DRAIN_TIMEOUT_MS
 } from '../constants.js'
 import { UsageError } from '../errors.js'
-import { fingerprint } from '../identity/keypair.js'
+import { fingerprint } from '../secure/keypair.js'
 import { TunnelClient, TunnelServer, type TunnelConnectionEnd } from '../tools/tunnel.js'
 import type { AcceptFailure } from '../tools/secure-acceptor.js'
 import { formatHostPort, parseListen, parseTarget, type HostPort } from './address.js'

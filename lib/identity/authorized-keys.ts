@@ -2,7 +2,7 @@ import { identityError } from '../errors.js'
 import type { IdentityError } from '../errors.js'
 import type { VerifyRemoteKey } from '../secure/options.js'
 import { errorCode, readSmallFile } from './files.js'
-import { encodePublicKey, fingerprint, parsePublicKey } from './keypair.js'
+import { encodePublicKey, fingerprint, parsePublicKey } from '../secure/keypair.js'
 
 /*
  * authorized_keys: the responder's allowlist. One key a line:

@@ -1,7 +1,7 @@
 import { identityError } from '../errors.js'
 import type { VerifyRemoteKey } from '../secure/options.js'
 import { formatHostPort, normalizeHost } from './host-port.js'
-import { encodePublicKey, fingerprint, isFingerprint, parsePublicKey, samePublicKey } from './keypair.js'
+import { encodePublicKey, fingerprint, isFingerprint, parsePublicKey, samePublicKey } from '../secure/keypair.js'
 import { addKnownHost, matchKnownHost, readKnownHosts } from './known-hosts.js'
 import type { KnownHost } from './known-hosts.js'
 import { shellQuote } from './shell-quote.js'

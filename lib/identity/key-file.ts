@@ -4,8 +4,8 @@ import {
   PUBLIC_KEY_FILE_SUFFIX
 } from '../constants.js'
 import { identityError, isNoiseChatError } from '../errors.js'
-import { encodePublicKey, fingerprint, generateKeyPair, keyPairFromSecretKey, parsePublicKey, samePublicKey } from './keypair.js'
-import type { KeyPair } from './keypair.js'
+import { encodePublicKey, fingerprint, generateKeyPair, keyPairFromSecretKey, parsePublicKey, samePublicKey } from '../secure/keypair.js'
+import type { KeyPair } from '../secure/keypair.js'
 import { errorCode, readSmallFile, writeFileAtomic } from './files.js'
 import { publicKeyPathFor } from './paths.js'
 import { shellQuote } from './shell-quote.js'

@@ -4,7 +4,7 @@ import { CONFIG_DIR_MODE, TRUST_FILE_MODE } from '../constants.js'
 import { identityError } from '../errors.js'
 import { errorCode, readSmallFile, writeFileAtomic } from './files.js'
 import { formatHostPort, normalizeHost, parseHostPort } from './host-port.js'
-import { encodePublicKey, parsePublicKey, samePublicKey } from './keypair.js'
+import { encodePublicKey, parsePublicKey, samePublicKey } from '../secure/keypair.js'
 
 /*
  * known_hosts: the initiator's record of the servers it trusts. One entry a

@@ -1,4 +1,4 @@
-import type { KeyPair } from '../identity/keypair.js'
+import type { KeyPair } from './keypair.js'
 
 /**
  * Decides whether to trust the peer's static public key. Resolve to `true`

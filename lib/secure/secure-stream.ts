@@ -6,7 +6,7 @@ import {
   HASH_BYTES, KEY_BYTES, MAX_WRITE_BATCH_BYTES, STREAM_HIGH_WATER_MARK_BYTES
 } from '../constants.js'
 import { SecureStreamError, secureStreamError } from '../errors.js'
-import { fingerprint, generateKeyPair } from '../identity/keypair.js'
+import { fingerprint, generateKeyPair } from './keypair.js'
 import { encodeFrame, FrameDecoder, joinPieces } from './frame-codec.js'
 import { openTransportFrame, sealDataFrames, sealTransportFrame } from './transport-frame.js'
 import { checkHandshakeMessageLength, Handshake, type HandshakeResult, type StaticKeyPair } from './handshake.js'

@@ -1,8 +1,8 @@
 import type { Readable, Writable } from 'node:stream'
 import { SecureStream } from '../secure/secure-stream.js'
-import type { KeyPair } from '../identity/keypair.js'
+import type { KeyPair } from '../secure/keypair.js'
 import type { VerifyRemoteKey } from '../secure/options.js'
-import { connectTcp, type Endpoint } from './connect.js'
+import { connectTcp, type Endpoint } from '../net/connect.js'
 import { forward } from './relay.js'
 
 /** What both ends of a pipe or tunnel need to run a secure stream. */

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events'
 import type net from 'node:net'
 import { SecureStream } from '../secure/secure-stream.js'
-import type { Endpoint } from './connect.js'
+import type { Endpoint } from '../net/connect.js'
 import { streamOptions, type SecureEndOptions } from './pipe.js'
 import { TcpListener } from './tcp-listener.js'
 

@@ -2,7 +2,7 @@ import { EventEmitter, once } from 'node:events'
 import { createWriteStream } from 'node:fs'
 import net from 'node:net'
 import type { Writable } from 'node:stream'
-import { formatEndpoint } from './connect.js'
+import { formatEndpoint } from '../net/connect.js'
 import { hexdump } from './hexdump.js'
 
 /** Which way bytes went through the tap. */

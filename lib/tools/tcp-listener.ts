@@ -1,6 +1,6 @@
 import { EventEmitter, once } from 'node:events'
 import net from 'node:net'
-import type { Endpoint } from './connect.js'
+import type { Endpoint } from '../net/connect.js'
 
 export interface TcpListenerOptions {
   /** Most connections open at once; one more is closed at once and reported as 'full'. */

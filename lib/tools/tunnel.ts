@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events'
 import type net from 'node:net'
 import { SecureStream } from '../secure/secure-stream.js'
-import { connectTcp, type Endpoint } from './connect.js'
+import { connectTcp, type Endpoint } from '../net/connect.js'
 import { streamOptions, type SecureEndOptions } from './pipe.js'
 import { SecureAcceptor, type AcceptFailure } from './secure-acceptor.js'
 import { splice, reset, type SpliceTotals } from './splice.js'

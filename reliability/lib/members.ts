@@ -4,7 +4,7 @@
  */
 import net from 'node:net'
 import { ChatConnection } from '../../lib/chat/client.js'
-import { generateKeyPair, type KeyPair } from '../../lib/identity/keypair.js'
+import { generateKeyPair, type KeyPair } from '../../lib/secure/keypair.js'
 import { SecureStream } from '../../lib/secure/secure-stream.js'
 
 /** How to reach the server and as whom. */

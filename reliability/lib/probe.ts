@@ -10,7 +10,7 @@
  */
 import { join } from 'node:path'
 import { connectChat, type ChatConnection } from '../../lib/chat/client.js'
-import { generateKeyPair, samePublicKey, type KeyPair } from '../../lib/identity/keypair.js'
+import { generateKeyPair, samePublicKey, type KeyPair } from '../../lib/secure/keypair.js'
 import { cliSpawn, type Sandbox } from './server-process.js'
 
 /** Where the server is and which key it must have. */

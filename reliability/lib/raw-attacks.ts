@@ -9,7 +9,7 @@ import net from 'node:net'
 import { encodeFrame } from '../../lib/secure/frame-codec.js'
 import { SecureStream } from '../../lib/secure/secure-stream.js'
 import { acceptAnyKey } from '../../lib/secure/options.js'
-import { generateKeyPair, type KeyPair } from '../../lib/identity/keypair.js'
+import { generateKeyPair, type KeyPair } from '../../lib/secure/keypair.js'
 import { connectMember } from './members.js'
 import { summarize, type Summary } from './stats.js'
 

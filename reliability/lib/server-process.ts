@@ -10,7 +10,7 @@ import { chownSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:f
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { parsePublicKey } from '../../lib/identity/keypair.js'
+import { parsePublicKey } from '../../lib/secure/keypair.js'
 
 /** The built CLI. */
 export const BIN = fileURLToPath(new URL('../../bin/noise-chat.js', import.meta.url))

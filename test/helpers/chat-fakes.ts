@@ -1,6 +1,6 @@
 import type { ChatError } from '../../lib/errors.js'
 import type { MemberConnection } from '../../lib/chat/fan-out.js'
-import { generateKeyPair } from '../../lib/identity/keypair.js'
+import { generateKeyPair } from '../../lib/secure/keypair.js'
 
 /**
  * A member connection as a plain object: it records every line the room

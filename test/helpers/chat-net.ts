@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join as joinPath } from 'node:path'
 import { connectChat, type ChatClientOptions, type ChatConnection } from '../../lib/chat/client.js'
 import { ChatServer, type ChatServerOptions } from '../../lib/chat/server.js'
-import { generateKeyPair, samePublicKey, type KeyPair } from '../../lib/identity/keypair.js'
+import { generateKeyPair, samePublicKey, type KeyPair } from '../../lib/secure/keypair.js'
 
 /** A chat server on 127.0.0.1 with an ephemeral port; the teardown closes it. */
 export async function startServer (t: { teardown: (fn: () => unknown) => void }, options: Partial<ChatServerOptions> = {}): Promise<{ server: ChatServer, port: number, keyPair: KeyPair }> {

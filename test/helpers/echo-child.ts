@@ -4,7 +4,7 @@
 import { Duplex } from 'node:stream'
 import { SecureStream } from '../../lib/secure/secure-stream.js'
 import { acceptAnyKey } from '../../lib/secure/options.js'
-import { generateKeyPair } from '../../lib/identity/keypair.js'
+import { generateKeyPair } from '../../lib/secure/keypair.js'
 
 const keyPair = generateKeyPair()
 process.stderr.write(keyPair.publicKey.toString('base64') + '\n')

@@ -1,6 +1,6 @@
 import { readFileSync, existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import { keyPairFromSecretKey } from '../../lib/identity/keypair.js'
+import { keyPairFromSecretKey } from '../../lib/secure/keypair.js'
 
 /** The project's copy of ../shared/vectors (shipped in test/fixtures so a fresh clone can test). */
 export const FIXTURES = fileURLToPath(new URL('../../../test/fixtures/', import.meta.url))

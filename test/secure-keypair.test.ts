@@ -2,7 +2,7 @@ import test from 'brittle'
 import { createHash } from 'node:crypto'
 import { spawnSync } from 'node:child_process'
 import { inspect } from 'node:util'
-import { encodePublicKey, fingerprint, generateKeyPair, isFingerprint, parsePublicKey, shortFingerprint } from '../lib/identity/keypair.js'
+import { encodePublicKey, fingerprint, generateKeyPair, isFingerprint, parsePublicKey, shortFingerprint } from '../lib/secure/keypair.js'
 import { configDir, defaultPaths } from '../lib/identity/paths.js'
 
 test('fingerprint is SHA256: and the unpadded base64 of SHA-256 of the raw 32 key bytes', (t) => {
