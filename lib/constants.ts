@@ -245,8 +245,45 @@ export const RECONNECT_INITIAL_MS = 1_000
 /** Client reconnect: the wait doubles up to this, so a long outage costs one attempt a half-minute. */
 export const RECONNECT_MAX_MS = 30_000
 
+/** Client reconnect: each wait is drawn between this share of the backoff and all of it, so that the members of a node that died do not all come back at the same instant. */
+export const RECONNECT_JITTER_RATIO = 0.5
+
 /** Client: lines of typed input remembered for the up/down keys. */
 export const INPUT_HISTORY_LINES = 100
+
+// ---------------------------------------------------------------------------
+// A room shared by several servers through Redis (docs/SCALING.md).
+// ---------------------------------------------------------------------------
+
+/** Room name when --redis is given without --room. */
+export const DEFAULT_REDIS_ROOM = 'lobby'
+
+/** Entries a room's stream keeps (XADD MAXLEN ~, so Redis may keep a few more): far more than any history replay, about 2-3 MiB of Redis memory at typical line sizes, and minutes of slack for a node that lost Redis to resume without a gap even at 100 msg/s. */
+export const REDIS_STREAM_MAX_ENTRIES = 20_000
+
+/** Entries a node asks for in one XREAD: big enough to catch up after an outage in a few round trips, small enough that one batch does not stall the event loop. */
+export const REDIS_READ_BATCH_ENTRIES = 1_000
+
+/** XREAD BLOCK timeout: the reader wakes at least this often even in a silent room. */
+export const REDIS_READ_BLOCK_MS = 5_000
+
+/** Entries read back from the stream at start to find the history for newcomers (the history lines are among the latest entries, between joins and leaves). */
+export const REDIS_HISTORY_SCAN_ENTRIES = 5_000
+
+/** How often a node refreshes its heartbeat key and checks the others'. */
+export const REDIS_HEARTBEAT_INTERVAL_MS = 2_000
+
+/** A node whose heartbeat is older than this is taken for dead: another node announces its members as leaving. Five missed beats, so one slow GC or a loaded machine is no false alarm. */
+export const REDIS_NODE_TIMEOUT_MS = 10_000
+
+/** Longest wait between two attempts to reconnect to Redis: short, since the room refuses messages until it is back. */
+export const REDIS_RECONNECT_MAX_MS = 1_000
+
+/** Connecting to Redis at start must succeed within this, or the server exits with an error naming the URL. */
+export const REDIS_CONNECT_TIMEOUT_MS = 5_000
+
+/** On shutdown, how long a node waits for Redis to take its last entries (its members leaving) before it disconnects anyway. */
+export const REDIS_CLOSE_TIMEOUT_MS = 2_000
 
 // ---------------------------------------------------------------------------
 // Tools: pipe, listen, tunnel, tap and demo.

@@ -60,7 +60,10 @@ export const CHAT_CODES = {
   ERR_SERVER_FULL: 'The server already has its maximum number of members.',
   ERR_SERVER_SHUTDOWN: 'The server is shutting down.',
   ERR_TOO_MANY_HANDSHAKES: 'The connection was closed before its handshake finished: too many handshakes were in progress from its address, or in all (the oldest is dropped).',
-  ERR_STATE_FILE_INVALID: 'A file in the server state directory (nicks or bans) could not be parsed; the error names it.'
+  ERR_STATE_FILE_INVALID: 'A file in the server state directory (nicks or bans) could not be parsed; the error names it.',
+  ERR_REDIS_URL_INVALID: 'The --redis URL is not redis://[USER:PASSWORD@]HOST[:PORT][/DB] (or rediss:// for TLS), or the --room name is not 1-64 of A-Z a-z 0-9 _ . -.',
+  ERR_REDIS_UNAVAILABLE: 'The server could not reach Redis at start (the message names the URL, its password hidden); it does not start without it.',
+  ERR_ROOM_UNAVAILABLE: 'A room shared through Redis cannot reach Redis right now: the message was refused (not queued, not lost); send it again once the room says it is back. Also the reason a member is disconnected when the other servers took its server for dead.'
 } as const
 
 /** Codes of the tools (lib/tools): pipe, listen, tunnel, tap and demo. */

@@ -65,6 +65,28 @@ export interface RoomOptions {
   fanOut?: FanOut<Member>
   /** Hears every room event. */
   log?: (event: RoomLogEvent) => void
+  /** When the room is shared by several servers (lib/chat/redis-room.ts): hears what the others must know. */
+  sync?: RoomSync
+}
+
+/**
+ * What a room shared by several servers needs to hear besides the lines
+ * (which go through the FanOut): changes of shared state, each just before
+ * the line that announces it, and whether the room can take messages now.
+ */
+export interface RoomSync {
+  /** Why messages cannot reach the room now (the sender is told), or undefined when they can. */
+  unavailable (): ChatError | undefined
+  /** `member` changed nick or away. */
+  changed (member: Member): void
+  /** A key was muted (`on`) or unmuted here. */
+  muted (publicKey: Buffer, on: boolean): void
+  /** `from` is about to send `to` a private message (so that /reply works where `to` is served). */
+  privateFrom (from: Member, to: Member): void
+  /** True for a member served by another server. */
+  isRemote (member: Member): boolean
+  /** The room is closing: members of other servers are dropped here without being announced. */
+  closing (): void
 }
 
 /** What a member asks for when joining. */
@@ -94,6 +116,7 @@ export class Room {
   private readonly muted = new Set<string>()
   private readonly isOperatorKey: (publicKey: Buffer) => boolean
   private readonly log: (event: RoomLogEvent) => void
+  private readonly sync: RoomSync | undefined
   readonly now: () => number
   private nextId = 1
   private nextGuest = 1
@@ -106,6 +129,7 @@ export class Room {
     this.isOperatorKey = options.isOperator ?? (() => false)
     this.now = options.now ?? Date.now
     this.log = options.log ?? (() => {})
+    this.sync = options.sync
     this.fanOut = options.fanOut ?? new LocalFanOut<Member>(MAX_OUTBOUND_BYTES)
     this.fanOut.onOverflow = (member) => {
       this.remove(member, chatError('ERR_SLOW_READER', 'disconnected: your connection did not keep up with the room'), 'too slow (stopped reading)')
@@ -224,6 +248,7 @@ export class Room {
     const old = member.nick
     if (this.byNick.get(nickKey(old)) === member) this.byNick.delete(nickKey(old))
     this.setNick(member, nick, this.now())
+    this.sync?.changed(member)
     this.broadcast({ kind: 'nick-change', from: old, to: member.speaker })
     this.tell(member, { kind: 'self-nick', nick: member.nick })
     this.record(member, 'nick', `${old} -> ${nick}`)
@@ -233,6 +258,7 @@ export class Room {
   setAway (member: Member, reason: string | undefined): void {
     if (reason === undefined && member.away === undefined) return this.tell(member, { kind: 'notice', text: 'you are not away' })
     member.away = reason
+    this.sync?.changed(member)
     this.broadcast({ kind: 'away', who: member.speaker, reason })
     this.record(member, 'away', reason ?? 'back')
   }
@@ -289,6 +315,7 @@ export class Room {
     const nowMuted = !this.muted.has(key)
     if (nowMuted) this.muted.add(key)
     else this.muted.delete(key)
+    this.sync?.muted(target.publicKey, nowMuted)
     this.announce(`${target.nick} was ${nowMuted ? 'muted' : 'unmuted'} by ${by.nick}`)
     this.record(target, nowMuted ? 'mute' : 'unmute', `by ${by.nick}`)
   }
@@ -307,14 +334,66 @@ export class Room {
 
   /** Shutting down: tell everyone, then end every member's connection cleanly. */
   close (notice: string): void {
-    this.announce(notice)
+    if (this.sync === undefined) this.announce(notice)
+    this.sync?.closing()
     for (const member of this.list()) {
+      // Shared: the others hear that this server's members left; members of other servers stay theirs.
+      if (this.sync?.isRemote(member) === true) {
+        this.drop(member)
+        continue
+      }
+      if (this.sync !== undefined) {
+        this.tell(member, { kind: 'notice', text: notice })
+        this.leave(member, 'their server shut down')
+      }
       member.inRoom = false
       this.fanOut.detach(member)
       member.connection.close()
     }
     this.members.clear()
     this.byNick.clear()
+  }
+
+  /**
+   * A member served by another server of a shared room: in the room's
+   * lists (so /names, /whois, /msg and nick checks see it) without any
+   * announcement, which that server made.
+   */
+  admitRemote (publicKey: Buffer, connection: MemberConnection, state: { nick: string, verified: boolean, sinceMs: number, away: string | undefined }): Member {
+    const member = new Member(this.nextId++, publicKey, connection, state.sinceMs)
+    member.nick = state.nick
+    member.verified = state.verified
+    member.away = state.away
+    member.lastActiveMs = this.now()
+    this.byNick.set(nickKey(state.nick), member)
+    this.members.set(member.id, member)
+    member.inRoom = true
+    this.fanOut.attach(member)
+    return member
+  }
+
+  /** A member's new nick, decided by the server that serves it: no announcement (it made one). */
+  renameRemote (member: Member, nick: string, verified: boolean): void {
+    if (this.byNick.get(nickKey(member.nick)) === member) this.byNick.delete(nickKey(member.nick))
+    member.nick = nick
+    member.verified = verified
+    this.byNick.set(nickKey(nick), member)
+  }
+
+  /** Take a member out of the room without announcing it (another server of a shared room did). */
+  drop (member: Member): void {
+    if (!member.inRoom) return
+    member.inRoom = false
+    this.members.delete(member.id)
+    if (this.byNick.get(nickKey(member.nick)) === member) this.byNick.delete(nickKey(member.nick))
+    this.fanOut.detach(member)
+  }
+
+  /** Mute or unmute a key without announcing it (another server of a shared room did). */
+  setMuted (publicKey: Buffer, on: boolean): void {
+    const key = encodePublicKey(publicKey)
+    if (on) this.muted.add(key)
+    else this.muted.delete(key)
   }
 
   /** The line a joining member gets about who is here: the nicks, or only their number in a big room. */
@@ -334,6 +413,7 @@ export class Room {
 
   private sendPrivate (member: Member, target: Member, text: string): void {
     if (this.refuseIfMuted(member)) return
+    this.sync?.privateFrom(member, target)
     this.tell(target, { kind: 'private-in', from: member.speaker, text })
     target.replyTo = member
     this.tell(member, { kind: 'private-out', to: target.speaker, text })
@@ -342,6 +422,12 @@ export class Room {
   }
 
   private refuseIfMuted (member: Member): boolean {
+    // A shared room that cannot reach its other servers refuses messages rather than lose them.
+    const unavailable = this.sync?.unavailable()
+    if (unavailable !== undefined) {
+      this.refuse(member, unavailable)
+      return true
+    }
     if (!this.isMuted(member)) return false
     this.refuse(member, chatError('ERR_MUTED', 'you are muted: your messages are not delivered'))
     return true

@@ -11,12 +11,12 @@ import { fingerprint, type KeyPair } from '../secure/keypair.js'
 import type { VerifyRemoteKey } from '../secure/options.js'
 import { SecureStream } from '../secure/secure-stream.js'
 import { BanList, formatDuration } from './bans.js'
-import { LocalFanOut, type MemberConnection } from './fan-out.js'
+import { LocalFanOut, type FanOut, type MemberConnection } from './fan-out.js'
 import { HandshakeGate, sourceOf } from './handshake-gate.js'
 import { LineSplitter } from './line-splitter.js'
 import { NickRegistry, type ReservedNick } from './nick-registry.js'
 import type { RateLimitOptions } from './rate-limit.js'
-import { Room, type Member, type RoomLogEvent } from './room.js'
+import { Room, type Member, type RoomLogEvent, type RoomSync } from './room.js'
 import { sanitizeText } from './sanitize.js'
 import { Session } from './session.js'
 
@@ -55,6 +55,24 @@ export interface ChatServerOptions {
   maxPendingHandshakesPerAddress?: number
   /** Most members from one address (an IPv6 /64); absent or 0: no limit (a NAT can put a whole office behind one address). */
   maxClientsPerAddress?: number
+  /** This server is one node of a room shared by several (lib/chat/redis-room.ts); absent = the room lives in this process. */
+  shared?: SharedRoom
+}
+
+/**
+ * A room shared by several servers, as one server sees it: delivery, the
+ * shared nick registry and ban list (in place of the state directory's),
+ * and the history (in place of the room's own).
+ */
+export interface SharedRoom {
+  readonly fanOut: FanOut<Member>
+  readonly sync: RoomSync
+  readonly registry: NickRegistry
+  readonly bans: BanList
+  /** Start serving `room`: learn the members of the other servers and deliver the shared stream. */
+  bind (room: Room): void
+  /** Stop: after the room has closed, let the others know and disconnect. */
+  close (): Promise<void>
 }
 
 /** One event of the server's log: room events plus connections and refusals. */
@@ -106,15 +124,19 @@ export class ChatServer extends EventEmitter {
     this.keyPair = options.keyPair
     this.maxClients = options.maxClients ?? DEFAULT_MAX_CLIENTS
     if (options.reserved !== undefined) registry.setReserved(options.reserved)
+    const shared = options.shared
     this.room = new Room({
       registry,
       bans,
-      historyLines: options.historyLines,
+      // A shared room's history comes from the shared stream, whichever server a member joins.
+      historyLines: shared === undefined ? options.historyLines : 0,
       motd: (options.motd ?? []).map(sanitizeText),
       isOperator: options.isOperator,
-      fanOut: new LocalFanOut<Member>(options.maxOutboundBytes ?? MAX_OUTBOUND_BYTES),
+      fanOut: shared?.fanOut ?? new LocalFanOut<Member>(options.maxOutboundBytes ?? MAX_OUTBOUND_BYTES),
+      sync: shared?.sync,
       log: (event) => this.log(event)
     })
+    shared?.bind(this.room)
     this.handshakes = new HandshakeGate(
       options.maxPendingHandshakes ?? MAX_PENDING_HANDSHAKES,
       options.maxPendingHandshakesPerAddress ?? MAX_PENDING_HANDSHAKES_PER_ADDRESS
@@ -128,6 +150,7 @@ export class ChatServer extends EventEmitter {
   static async create (options: ChatServerOptions): Promise<ChatServer> {
     let server: ChatServer | undefined
     const onError = (err: unknown): void => { server?.emit('error', err) }
+    if (options.shared !== undefined) return (server = new ChatServer(options, options.shared.registry, options.shared.bans))
     const dir = options.stateDir
     const registry = await NickRegistry.open(dir === undefined ? undefined : join(dir, NICK_REGISTRY_FILE), { onError })
     const bans = await BanList.open(dir === undefined ? undefined : join(dir, BANS_FILE), onError)
@@ -182,6 +205,7 @@ export class ChatServer extends EventEmitter {
     for (const c of this.connections) c.stream.destroy(chatError('ERR_SERVER_SHUTDOWN', notice))
     await Promise.all([...this.connections].map((c) => closed(c.stream)))
     await Promise.allSettled([this.room.registry.flush(), this.room.bans.flush()])
+    await this.options.shared?.close()
   }
 
   private accept (socket: net.Socket): void {

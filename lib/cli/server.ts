@@ -6,12 +6,13 @@ import {
   CHAT_IDLE_TIMEOUT_MS, CHAT_KEEP_ALIVE_MS, DEFAULT_CHAT_HOST, DEFAULT_CHAT_PORT, DEFAULT_HISTORY_LINES,
   DEFAULT_MAX_CLIENTS, EXIT_OK, MAX_HISTORY_LINES, MAX_LINE_BYTES, MAX_PENDING_HANDSHAKES,
   MAX_PENDING_HANDSHAKES_PER_ADDRESS, RATE_LIMIT_BURST_LINES,
-  RATE_LIMIT_LINES_PER_SEC, STATE_DIR_NAME
+  RATE_LIMIT_LINES_PER_SEC, STATE_DIR_NAME, DEFAULT_REDIS_ROOM, REDIS_HEARTBEAT_INTERVAL_MS, REDIS_NODE_TIMEOUT_MS
 } from '../constants.js'
 import { UsageError } from '../errors.js'
 import { nickProblem } from '../chat/nick.js'
 import type { ReservedNick } from '../chat/nick-registry.js'
 import { parseRateOption } from '../chat/rate-limit.js'
+import { RedisRoomNode } from '../chat/redis-room.js'
 import { ChatServer, type ChatServerLogEvent } from '../chat/server.js'
 import { AuthorizedKeys } from '../identity/authorized-keys.js'
 import { errorCode, readSmallFile } from '../identity/files.js'
@@ -60,6 +61,14 @@ Options:
   --log-messages         with --log, also log what members say
   --state-dir DIR        where nick bindings and bans persist
                          (default: $XDG_STATE_HOME/noise-chat, else ~/.local/state/noise-chat)
+  --redis URL            be one node of a room shared by several servers through Redis,
+                         redis://[USER:PASSWORD@]HOST[:PORT][/DB] (rediss:// for TLS): one
+                         order of messages, history, presence, nicks, bans and mutes shared
+                         (then kept in Redis, not in the state directory); docs/SCALING.md
+  --room NAME            with --redis, the shared room's name (default ${DEFAULT_REDIS_ROOM})
+  --heartbeat SEC        with --redis, how often this node says it is alive (default ${REDIS_HEARTBEAT_INTERVAL_MS / 1000})
+  --node-timeout SEC     with --redis, silence after which another node's members are
+                         removed as gone (default ${REDIS_NODE_TIMEOUT_MS / 1000})
 
 Lines are at most ${MAX_LINE_BYTES} bytes; the line grammar is in docs/CHAT.md.
 
@@ -67,6 +76,7 @@ Examples:
   noise-chat server
   noise-chat server --port 7000 --authorized-keys ./team --admins ./ops --motd ./motd.txt
   noise-chat server --host 127.0.0.1 --port 0 --state-dir /tmp/chat-state
+  noise-chat server --port 7001 --redis redis://127.0.0.1:6379/0 --room team
 `
 
 const OPTIONS = {
@@ -84,7 +94,11 @@ const OPTIONS = {
   'idle-timeout': { type: 'string' },
   log: { type: 'string' },
   'log-messages': { type: 'boolean' },
-  'state-dir': { type: 'string' }
+  'state-dir': { type: 'string' },
+  redis: { type: 'string' },
+  room: { type: 'string' },
+  heartbeat: { type: 'string' },
+  'node-timeout': { type: 'string' }
 } as const
 
 async function run (args: string[], io: CliIO): Promise<number> {
@@ -109,6 +123,7 @@ async function run (args: string[], io: CliIO): Promise<number> {
   const stateDir = values['state-dir'] === undefined ? defaultStateDir(io.env) : resolve(values['state-dir'])
   await checkStateDir(stateDir)
   const log = values.log === undefined ? undefined : await openLog(resolve(values.log), io)
+  const shared = await sharedRoom(values, historyLines, io)
 
   const server = await ChatServer.create({
     keyPair,
@@ -124,17 +139,20 @@ async function run (args: string[], io: CliIO): Promise<number> {
     maxClientsPerAddress,
     keepAlive,
     idleTimeout,
-    stateDir
+    stateDir,
+    shared
   })
   server.on('error', (err: Error) => io.stderr.write(`server: ${err.message}\n`))
   if (log !== undefined) server.on('log', (event: ChatServerLogEvent) => writeLog(log, event, values['log-messages'] === true))
 
   const signals = waitForSignal(['SIGINT', 'SIGTERM'])
-  const bound = await listen(server, values.host ?? DEFAULT_CHAT_HOST, port).catch((err: unknown) => {
+  const bound = await listen(server, values.host ?? DEFAULT_CHAT_HOST, port).catch(async (err: unknown) => {
     signals.cancel()
+    await shared?.close()
     throw err
   })
   io.stdout.write(banner(bound, keyPair, trust.authorizedKeys))
+  if (shared !== undefined) io.stdout.write(`room ${shared.roomName} shared through Redis at ${shared.address.shown} (node ${shared.nodeId})\n`)
   const onHangup = (): void => { void reload(server, trust.authorizedKeys, admins, motdFile, io) }
   process.on('SIGHUP', onHangup)
   try {
@@ -146,6 +164,27 @@ async function run (args: string[], io: CliIO): Promise<number> {
     log?.end()
   }
   return EXIT_OK
+}
+
+/** With --redis: connect to it and load the shared room (a clear error naming the URL when Redis is not there). */
+async function sharedRoom (values: { redis?: string, room?: string, heartbeat?: string, 'node-timeout'?: string }, historyLines: number, io: CliIO): Promise<RedisRoomNode | undefined> {
+  if (values.redis === undefined) {
+    for (const name of ['room', 'heartbeat', 'node-timeout'] as const) {
+      if (values[name] !== undefined) throw new UsageError(`--${name} needs --redis URL`)
+    }
+    return undefined
+  }
+  const heartbeatMs = secondsOption(values.heartbeat, 'heartbeat', REDIS_HEARTBEAT_INTERVAL_MS)
+  const nodeTimeoutMs = secondsOption(values['node-timeout'], 'node-timeout', REDIS_NODE_TIMEOUT_MS)
+  if (heartbeatMs <= 0 || nodeTimeoutMs <= heartbeatMs) throw new UsageError('--node-timeout must be longer than --heartbeat, and --heartbeat above 0')
+  return await RedisRoomNode.connect({
+    url: values.redis,
+    room: values.room,
+    historyLines,
+    heartbeatMs,
+    nodeTimeoutMs,
+    log: (text) => io.stderr.write(`server: ${text}\n`)
+  })
 }
 
 /** Listen on `host`; the default `::` falls back to 0.0.0.0 on a system without IPv6. */
