@@ -248,6 +248,12 @@ export const RECONNECT_MAX_MS = 30_000
 /** Client reconnect: each wait is drawn between this share of the backoff and all of it, so that the members of a node that died do not all come back at the same instant. */
 export const RECONNECT_JITTER_RATIO = 0.5
 
+/** Client: after a reconnect gave it another nick (its own is still held by its ghost on a dead server of a shared room, until the others time that server out), ask for it again this often... */
+export const NICK_RECLAIM_INTERVAL_MS = 2_000
+
+/** ...this many times: together longer than REDIS_NODE_TIMEOUT_MS, after which the ghost is gone. */
+export const NICK_RECLAIM_ATTEMPTS = 10
+
 /** Client: lines of typed input remembered for the up/down keys. */
 export const INPUT_HISTORY_LINES = 100
 

@@ -174,4 +174,104 @@ test('redis: Redis down at start is a clear error naming the URL', async (t) => 
   t.ok(err.includes(`cannot reach Redis at ${room.redis.url}`), err)
 })
 
-export { ReconnectingChat }
+/** A ReconnectingChat member that knows every node, starting with `first`; its lines kept. */
+async function roaming (t: Teardown, room: Room, nodes: Node[], first: number, nick: string): Promise<{ chat: ReconnectingChat, lines: string[] }> {
+  const ports = [...nodes.slice(first), ...nodes.slice(0, first)].map((n) => n.port)
+  const chat = new ReconnectingChat({
+    host: '127.0.0.1',
+    port: ports[0]!,
+    addresses: ports.map((port) => ({ host: '127.0.0.1', port })),
+    keyPair: generateKeyPair(),
+    nick,
+    verify: (key) => samePublicKey(key, room.serverKey.publicKey),
+    reconnectInitialMs: 100,
+    reconnectMaxMs: 400,
+    nickReclaimMs: 200
+  })
+  const lines: string[] = []
+  chat.on('line', (l: string) => lines.push(l))
+  t.teardown(() => chat.end())
+  await chat.start()
+  await until(() => lines.includes(`-- your nick is ${nick}`), `${nick} joined`)
+  return { chat, lines }
+}
+
+test('redis: SIGKILL one node mid-load: its members move to another node under their nicks; the others lose nothing and see them leave', async (t) => {
+  const room = await sharedRoom(t)
+  const nodes = [await startNode(t, room), await startNode(t, room), await startNode(t, room)]
+  const ghosts = [await roaming(t, room, nodes, 0, 'ghost1'), await roaming(t, room, nodes, 0, 'ghost2')]
+  const senders = [await member(t, room, nodes[1]!, 'b1'), await member(t, room, nodes[1]!, 'b2'), await member(t, room, nodes[2]!, 'c1'), await member(t, room, nodes[2]!, 'c2')]
+  await until(() => senders.every((m) => m.lines.some((l) => l.startsWith('-- c2 joined'))), 'everyone in')
+  const perSender = 60
+  let killed = false
+  for (let k = 0; k < perSender; k++) {
+    for (const [i, m] of senders.entries()) m.send(`load ${i}.${k}`)
+    if (k === 20) {
+      nodes[0]!.child.kill('SIGKILL')
+      killed = true
+    }
+    await new Promise((resolve) => setTimeout(resolve, 10))
+  }
+  t.ok(killed)
+  const total = perSender * senders.length
+  await until(() => senders.every((m) => said(m).length >= total), 'every line at every surviving member', 20_000)
+  const sequence = said(senders[0]!)
+  t.is(sequence.length, total, 'nothing lost or repeated')
+  for (const [i, m] of senders.entries()) t.alike(said(m), sequence, `survivor ${i}: the same order`)
+  for (const m of senders) {
+    await m.waitFor(/^-- ghost1 left: connection lost \(their server stopped responding\)/, 15_000)
+    await m.waitFor(/^-- ghost2 left: connection lost \(their server stopped responding\)/, 15_000)
+  }
+  for (const [i, ghost] of ghosts.entries()) {
+    await until(() => ghost.chat.connected && ghost.chat.address.port !== nodes[0]!.port, 'moved to another node')
+    await until(() => ghost.lines.filter((l) => l === `-- your nick is ghost${i + 1}`).length >= 2, `ghost${i + 1} has its nick back`, 15_000)
+    // What it heard live on its new node is one stretch of the room's sequence.
+    const back = ghost.lines.lastIndexOf(`-- your nick is ghost${i + 1}`)
+    const heard = ghost.lines.slice(back).filter((l) => l.startsWith('<'))
+    const start = heard.length === 0 ? 0 : sequence.indexOf(heard[0]!)
+    t.alike(heard, sequence.slice(start, start + heard.length), `ghost${i + 1}: a contiguous stretch of the same order`)
+  }
+  senders[0]!.send('after the move')
+  for (const ghost of ghosts) await until(() => ghost.lines.includes('<b1> after the move'), 'the moved members hear the room')
+})
+
+test('redis: restart Redis mid-load: members told once, refused lines said so, nothing lost, one order', async (t) => {
+  const room = await sharedRoom(t)
+  const nodes = [await startNode(t, room), await startNode(t, room)]
+  const members = [await member(t, room, nodes[0]!, 'x1'), await member(t, room, nodes[1]!, 'y1'), await member(t, room, nodes[1]!, 'y2')]
+  await until(() => members.every((m) => m.lines.some((l) => l.startsWith('-- y2 joined'))), 'everyone in')
+  const perSender = 30
+  let refusals = 0
+  // Each sender sends its next line once the last came back, or again after a refusal.
+  const send = async (m: TestMember, i: number): Promise<void> => {
+    for (let k = 0; k < perSender; k++) {
+      const text = `r ${i}.${k}`
+      for (;;) {
+        const before = m.lines.length
+        m.send(text)
+        await until(() => m.lines.slice(before).some((l) => l.endsWith(`> ${text}`) || l.includes('(ERR_ROOM_UNAVAILABLE)')), `${text} or its refusal`, 20_000)
+        if (m.lines.slice(before).some((l) => l.endsWith(`> ${text}`))) break
+        refusals++
+        await new Promise((resolve) => setTimeout(resolve, 50))
+      }
+    }
+  }
+  const sending = Promise.all(members.map((m, i) => send(m, i)))
+  await until(() => said(members[0]!).length >= 20, 'some load')
+  await room.redis.stop()
+  await until(() => members.every((m) => m.lines.some((l) => l.startsWith('-- this server lost contact with the rest of the room'))), 'members told')
+  await new Promise((resolve) => setTimeout(resolve, 300))
+  await room.redis.restart()
+  await sending
+  const total = perSender * members.length
+  await until(() => members.every((m) => said(m).length >= total), 'every line everywhere', 20_000)
+  const sequence = said(members[0]!)
+  t.is(sequence.length, total, 'every line once')
+  t.is(new Set(sequence).size, total, 'no line twice')
+  for (const [i, m] of members.entries()) {
+    t.alike(said(m), sequence, `member ${i}: the same order`)
+    t.is(m.lines.filter((l) => l.startsWith('-- this server lost contact with the rest of the room')).length, 1, `member ${i} told once`)
+    t.is(m.lines.filter((l) => l.startsWith('-- this server is back in contact')).length, 1, `member ${i} told it is back`)
+  }
+  t.comment(`${refusals} lines refused while Redis was away`)
+})

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events'
 import {
   CHAT_IDLE_TIMEOUT_MS, CHAT_KEEP_ALIVE_MS, HANDSHAKE_TIMEOUT_MS, MAX_SERVER_LINE_BYTES,
-  RECONNECT_INITIAL_MS, RECONNECT_MAX_MS, TOOL_CONNECT_TIMEOUT_MS
+  NICK_RECLAIM_ATTEMPTS, NICK_RECLAIM_INTERVAL_MS, RECONNECT_INITIAL_MS, RECONNECT_JITTER_RATIO, RECONNECT_MAX_MS, TOOL_CONNECT_TIMEOUT_MS
 } from '../constants.js'
 import type { KeyPair } from '../secure/keypair.js'
 import type { VerifyRemoteKey } from '../secure/options.js'
@@ -136,24 +136,47 @@ export function isConnectionLoss (err: unknown): boolean {
   return typeof code === 'string' && CONNECTION_LOSS_CODES.has(code)
 }
 
-/** The wait before reconnect attempt `attempt` (0-based): doubling from the initial delay up to the maximum. */
-export function reconnectDelay (attempt: number, initialMs = RECONNECT_INITIAL_MS, maxMs = RECONNECT_MAX_MS): number {
-  return Math.min(maxMs, initialMs * 2 ** Math.min(attempt, 30))
+/**
+ * The wait before reconnect attempt `attempt` (0-based): doubling from the
+ * initial delay up to the maximum, then drawn at random between
+ * RECONNECT_JITTER_RATIO of it and all of it (`random` in [0, 1)), so the
+ * members of a server that went down do not all come back at once.
+ */
+export function reconnectDelay (attempt: number, initialMs = RECONNECT_INITIAL_MS, maxMs = RECONNECT_MAX_MS, random: () => number = Math.random): number {
+  const backoff = Math.min(maxMs, initialMs * 2 ** Math.min(attempt, 30))
+  return Math.round(backoff * (RECONNECT_JITTER_RATIO + (1 - RECONNECT_JITTER_RATIO) * random()))
 }
 
-/** Options of a reconnecting chat: the connection's, plus the backoff. */
+/** One server of a room (several serve a room shared through Redis). */
+export interface ChatAddress {
+  host: string
+  port: number
+}
+
+/** Options of a reconnecting chat: the connection's, plus the backoff and the servers to try. */
 export interface ReconnectingChatOptions extends ChatClientOptions {
   reconnectInitialMs?: number
   reconnectMaxMs?: number
+  /** Every server of the room, tried in turn from `host:port`'s successor after a loss (default: only `host:port`). */
+  addresses?: ChatAddress[]
+  /** The server-key check for one address (known hosts are per address); default `verify` for all. */
+  verifyFor?: (address: ChatAddress) => ChatClientOptions['verify']
+  /** After a reconnect that gave another nick, how often to ask for ours again (default NICK_RECLAIM_INTERVAL_MS). */
+  nickReclaimMs?: number
+  /** Random numbers in [0, 1) for the jitter (tests pass their own); default Math.random. */
+  random?: () => number
   /** How to connect (tests pass their own); default connectChat. */
   connect?: (options: ChatClientOptions) => Promise<ChatConnection>
 }
 
 /**
  * A chat session that survives lost connections: after a loss it waits
- * (doubling backoff) and connects again, checking the server's key again
- * each time (the verify function runs on every handshake). It rejoins
- * under `nick`, which the caller keeps up to date.
+ * (doubling backoff with jitter) and connects again, to the next of its
+ * addresses when it has several (the servers of a shared room; a server's
+ * clean END also moves it on then), checking the server's key again each
+ * time (the verify function runs on every handshake). It rejoins under
+ * `nick`, which follows the server's `-- your nick is` lines (and which the
+ * caller may set).
  *
  * Events: 'line' (string); 'status' (string) for what the connection is
  * doing, shown to the user; 'close' (Error | null) once, at the end: null
@@ -167,16 +190,36 @@ export class ReconnectingChat extends EventEmitter {
   private closed = false
   private timer: NodeJS.Timeout | undefined
   private wakeUp: (() => void) | undefined
+  private readonly addresses: ChatAddress[]
+  /** Index in `addresses` of the server tried last. */
+  private at = 0
+  /** The nick to win back after a reconnect, while the server gives us another; and the attempts left. */
+  private reclaim: { nick: string, left: number, timer: NodeJS.Timeout | undefined } | undefined
 
   constructor (options: ReconnectingChatOptions) {
     super()
     this.options = options
     this.nick = options.nick
+    const first = { host: options.host, port: options.port }
+    const rest = (options.addresses ?? []).filter((a) => a.host !== first.host || a.port !== first.port)
+    this.addresses = [first, ...rest]
   }
 
-  /** Connect the first time; rejects (and nothing else happens) when that fails. */
+  /** Connect the first time, to the first address that answers; rejects (and nothing else happens) when none does. */
   async start (): Promise<void> {
-    this.attach(await this.connectOnce())
+    for (;;) {
+      try {
+        return this.attach(await this.connectOnce())
+      } catch (err) {
+        if (!isConnectionLoss(err) || this.at === this.addresses.length - 1) throw err
+        this.at++
+      }
+    }
+  }
+
+  /** The server connected to now (or last). */
+  get address (): ChatAddress {
+    return this.addresses[this.at]!
   }
 
   /** True while a connection is up. */
@@ -187,6 +230,8 @@ export class ReconnectingChat extends EventEmitter {
   /** Send a line; false when there is no connection right now. */
   sendLine (text: string): boolean {
     if (this.current === undefined) return false
+    // The user picks a nick: stop winning back the old one.
+    if (/^\/nick\s/i.test(text)) this.stopReclaim()
     this.current.sendLine(text)
     return true
   }
@@ -203,32 +248,44 @@ export class ReconnectingChat extends EventEmitter {
 
   private connectOnce (): Promise<ChatConnection> {
     const connect = this.options.connect ?? connectChat
-    return connect({ ...this.options, nick: this.nick })
+    const address = this.address
+    const verify = this.options.verifyFor?.(address) ?? this.options.verify
+    return connect({ ...this.options, ...address, verify, nick: this.nick })
   }
 
   private attach (connection: ChatConnection): void {
     this.current = connection
-    connection.on('line', (line: string) => this.emit('line', line))
-    connection.done.then(() => this.onClosed(null), (err: Error) => this.onClosed(err))
+    connection.on('line', (line: string) => {
+      const own = SELF_NICK.exec(line)
+      if (own !== null) this.ownNick(own[1]!)
+      this.emit('line', line)
+    })
+    connection.done.then(() => this.onClosed(null, connection), (err: Error) => this.onClosed(err, connection))
   }
 
-  private onClosed (err: Error | null): void {
+  private onClosed (err: Error | null, connection: ChatConnection): void {
     this.current = undefined
-    if (err === null || this.stopped || !isConnectionLoss(err)) return this.finish(err)
-    void this.reconnect(err)
+    // One server of several ending cleanly (shut down for a restart): the room goes on at another.
+    const moveOn = err === null && connection.serverEnded && this.addresses.length > 1
+    if (this.stopped || (!moveOn && (err === null || !isConnectionLoss(err)))) return this.finish(err)
+    void this.reconnect(err ?? Object.assign(new Error('the server closed the connection'), { code: 'ERR_SERVER_ENDED' }))
   }
 
   private async reconnect (cause: Error): Promise<void> {
     for (let attempt = 0; !this.stopped; attempt++) {
-      const wait = reconnectDelay(attempt, this.options.reconnectInitialMs, this.options.reconnectMaxMs)
+      // The next server each time: the one just lost is the least likely to answer.
+      this.at = (this.at + 1) % this.addresses.length
+      const wait = reconnectDelay(attempt, this.options.reconnectInitialMs, this.options.reconnectMaxMs, this.options.random)
       const why = attempt === 0 ? `connection lost (${describe(cause)})` : `reconnect failed (${describe(cause)})`
-      this.emit('status', `${why}; reconnecting in ${Math.round(wait / 100) / 10}s`)
+      const where = this.addresses.length > 1 ? ` to ${showAddress(this.address)}` : ''
+      this.emit('status', `${why}; reconnecting${where} in ${Math.round(wait / 100) / 10}s`)
       await new Promise<void>((resolve) => {
         this.wakeUp = resolve
         this.timer = setTimeout(resolve, wait)
       })
       if (this.stopped) return
       try {
+        if (this.nick !== undefined && this.reclaim === undefined) this.reclaim = { nick: this.nick, left: NICK_RECLAIM_ATTEMPTS, timer: undefined }
         const connection = await this.connectOnce()
         if (this.stopped) return connection.end()
         this.emit('status', 'reconnected')
@@ -240,12 +297,49 @@ export class ReconnectingChat extends EventEmitter {
     }
   }
 
+  /**
+   * The server told us our nick. After a reconnect it may not be ours: on a
+   * shared room our ghost on a dead server holds it until the others time
+   * that server out. Ask for it again for a while instead of keeping GuestN.
+   */
+  private ownNick (nick: string): void {
+    const reclaim = this.reclaim
+    if (reclaim === undefined || nick === reclaim.nick) {
+      this.stopReclaim()
+      this.nick = nick
+      return
+    }
+    if (reclaim.timer !== undefined) return
+    reclaim.timer = setInterval(() => {
+      if (reclaim.left-- <= 0) {
+        this.stopReclaim()
+        this.nick = nick
+        return
+      }
+      this.current?.sendLine(`/nick ${reclaim.nick}`)
+    }, this.options.nickReclaimMs ?? NICK_RECLAIM_INTERVAL_MS)
+    reclaim.timer.unref()
+  }
+
+  private stopReclaim (): void {
+    clearInterval(this.reclaim?.timer)
+    this.reclaim = undefined
+  }
+
   private finish (err: Error | null): void {
+    this.stopReclaim()
     this.stopped = true
     if (this.closed) return
     this.closed = true
     this.emit('close', err)
   }
+}
+
+/** The server's line telling us our nick (messages.ts, 'self-nick'): a rejoin asks for it again. */
+const SELF_NICK = /^-- your nick is (\S+)$/
+
+function showAddress (a: ChatAddress): string {
+  return a.host.includes(':') ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`
 }
 
 function describe (err: Error): string {

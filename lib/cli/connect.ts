@@ -6,7 +6,9 @@ import {
   EXIT_KEY_REFUSED, EXIT_OK, EXIT_STREAM_BROKEN, EXIT_USAGE, HANDSHAKE_TIMEOUT_MS, TOOL_CONNECT_TIMEOUT_MS
 } from '../constants.js'
 import { UsageError } from '../errors.js'
-import { connectChat, ReconnectingChat, type ChatClientOptions, type ChatConnection } from '../chat/client.js'
+import {
+  connectChat, isConnectionLoss, ReconnectingChat, type ChatClientOptions, type ChatConnection, type ReconnectingChatOptions
+} from '../chat/client.js'
 import { commandNames } from '../chat/commands.js'
 import { nickProblem } from '../chat/nick.js'
 import { TerminalView, type Key } from '../chat/terminal.js'
@@ -16,7 +18,7 @@ import { interruptible } from './interrupt.js'
 import { INITIATOR_KEY_OPTIONS, INITIATOR_KEY_USAGE, initiatorVerifier, loadInitiatorKey } from './tool-identity.js'
 import type { CliCommand, CliIO } from './command.js'
 
-const USAGE = `Usage: noise-chat connect HOST[:PORT] [options]
+const USAGE = `Usage: noise-chat connect HOST[:PORT][,HOST[:PORT]...] [options]
 
 Join a 'noise-chat server' room (default port ${DEFAULT_CHAT_PORT}). Your key is your
 identity: the first time, one is created in $XDG_CONFIG_HOME/noise-chat.
@@ -29,8 +31,11 @@ off a terminal an unknown server is refused unless --accept-new or
 On a terminal: type and press Enter to send; /help lists the commands.
 Messages never break the line you are typing; Tab completes nicks and
 commands; a mention or a private message rings the bell. /quit, Ctrl-D or
-Ctrl-C leave cleanly. A lost connection is re-established with backoff,
-checking the server's key again.
+Ctrl-C leave cleanly. A lost connection is re-established with backoff
+(and jitter), checking the server's key again. Several addresses, comma
+separated, name the servers of one room shared through Redis: the first
+that answers is used, and on losing it the client moves to the next,
+keeping its nick (docs/SCALING.md).
 
 Off a terminal (stdin piped): each input line is sent, each received line
 printed; at the end of input it exits 0 once the server has everything.
@@ -58,6 +63,7 @@ Examples:
   noise-chat connect chat.example.org --nick alice
   noise-chat connect 192.0.2.7:7373 --server-key SHA256:... --nick bob
   echo 'hello from cron' | noise-chat connect chat.example.org --nick bot --strict
+  noise-chat connect 192.0.2.7:7001,192.0.2.8:7001,192.0.2.9:7001 --server-key SHA256:...
 `
 
 async function run (args: string[], io: CliIO): Promise<number> {
@@ -67,8 +73,12 @@ async function run (args: string[], io: CliIO): Promise<number> {
     'connect-timeout': { type: 'string' },
     'handshake-timeout': { type: 'string' }
   }, { names: ['HOST[:PORT]'], min: 1 })
-  const parsed = parseHostPort(positionals[0]!)
-  const target = { host: parsed.host, port: parsed.port ?? DEFAULT_CHAT_PORT }
+  const targets = positionals[0]!.split(',').filter((a) => a !== '').map((text) => {
+    const parsed = parseHostPort(text)
+    return { host: parsed.host, port: parsed.port ?? DEFAULT_CHAT_PORT }
+  })
+  if (targets.length === 0) throw new UsageError('missing HOST[:PORT]')
+  const target = targets[0]!
   if (values.nick !== undefined) {
     const problem = nickProblem(values.nick)
     if (problem !== undefined) throw new UsageError(`--nick: ${problem.message}`)
@@ -83,12 +93,34 @@ async function run (args: string[], io: CliIO): Promise<number> {
     connectTimeout: secondsOption(values['connect-timeout'], 'connect-timeout', TOOL_CONNECT_TIMEOUT_MS),
     handshakeTimeout: secondsOption(values['handshake-timeout'], 'handshake-timeout', HANDSHAKE_TIMEOUT_MS)
   }
-  try {
-    if (io.stdin.isTTY === true && io.stdout.isTTY === true) return await runTerminal(options, io)
-    return await runPiped(options, io)
-  } catch (err) {
-    throw clearerConnectError(err, target)
+  const reconnecting: ReconnectingChatOptions = {
+    ...options,
+    addresses: targets,
+    verifyFor: (address) => initiatorVerifier(address, values, keyPair, io, true)
   }
+  try {
+    if (io.stdin.isTTY === true && io.stdout.isTTY === true) return await runTerminal(reconnecting, io)
+    return await runPiped(reconnecting, io)
+  } catch (err) {
+    throw clearerConnectError(err, lastTried.get(reconnecting) ?? target)
+  }
+}
+
+/** The address a failed connect tried last, for its error message. */
+const lastTried = new WeakMap<ReconnectingChatOptions, { host: string, port: number }>()
+
+/** Piped: the first of the addresses that answers (a refused or unreachable one passes to the next). */
+async function connectFirst (options: ReconnectingChatOptions): Promise<ChatConnection> {
+  const addresses = options.addresses ?? [options]
+  for (const [i, address] of addresses.entries()) {
+    try {
+      return await connectChat({ ...options, host: address.host, port: address.port, verify: options.verifyFor?.(address) ?? options.verify })
+    } catch (err) {
+      lastTried.set(options, address)
+      if (!isConnectionLoss(err) || i === addresses.length - 1) throw err
+    }
+  }
+  throw new UsageError('missing HOST[:PORT]')
 }
 
 const SOCKET_FAILURES: Record<string, string> = {
@@ -114,10 +146,10 @@ function clearerConnectError (err: unknown, target: { host: string, port: number
  * line received goes to stdout. The end of stdin sends END; exit 0 once
  * the server's END came back, so everything sent was received.
  */
-async function runPiped (options: ChatClientOptions, io: CliIO): Promise<number> {
+async function runPiped (options: ReconnectingChatOptions, io: CliIO): Promise<number> {
   let connection: ChatConnection | undefined
   return interruptible(io, () => connection?.stream, async () => {
-    connection = await connectChat(options)
+    connection = await connectFirst(options)
     const chat = connection
     chat.on('line', (line: string) => io.stdout.write(line + '\n'))
     let inputEnded = false
@@ -150,9 +182,12 @@ async function runPiped (options: ChatClientOptions, io: CliIO): Promise<number>
 }
 
 /** On a terminal: the TerminalView over raw-mode key presses, reconnecting on lost connections. */
-async function runTerminal (options: ChatClientOptions, io: CliIO): Promise<number> {
+async function runTerminal (options: ReconnectingChatOptions, io: CliIO): Promise<number> {
   const chat = new ReconnectingChat(options)
-  await chat.start()
+  await chat.start().catch((err: unknown) => {
+    lastTried.set(options, chat.address)
+    throw err
+  })
   const stdin = io.stdin as ReadStream
   const stdout = io.stdout as NodeJS.WriteStream
   const view = new TerminalView({ color: colorWanted(io), columns: stdout.columns, commands: commandNames() })
@@ -171,10 +206,8 @@ async function runTerminal (options: ChatClientOptions, io: CliIO): Promise<numb
     if (result.quit === true) leave()
   }
   const onResize = (): void => write(view.resize(stdout.columns))
-  chat.on('line', (line: string) => {
-    write(view.showLine(line))
-    if (view.nick !== undefined) chat.nick = view.nick
-  })
+  // The chat follows the server's "your nick is" lines itself, and rejoins under that nick.
+  chat.on('line', (line: string) => write(view.showLine(line)))
   chat.on('status', (text: string) => write(view.showStatus(text)))
 
   emitKeypressEvents(stdin)
