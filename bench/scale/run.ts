@@ -56,7 +56,9 @@ const { values } = parseArgs({
     'max-steps': { type: 'string', default: '7' },
     'start-rate': { type: 'string', default: '400' },
     workers: { type: 'string', default: '2' },
-    setups: { type: 'string', default: SETUPS.join(',') }
+    setups: { type: 'string', default: SETUPS.join(',') },
+    /** Run the nodes under node --cpu-prof, writing the profiles into this directory. */
+    profile: { type: 'string' }
   }
 })
 const members = Number(values.members)
@@ -156,7 +158,8 @@ async function startRedis (dir: string, port: number): Promise<Proc> {
 async function startNode (dir: string, i: number, redisArgs: string[]): Promise<{ proc: Proc, endpoint: Endpoint }> {
   const args = [CHAT_BIN, 'server', ...oursServerFlags(members), '--port', '0', '--key', join(dir, 'server_x25519'), '--state-dir', join(dir, `state${i}`), ...redisArgs]
   if (i > 0) await waitForFile(join(dir, 'server_x25519'))
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } })
+  const profile = values.profile === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', values.profile]
+  const child = spawn(process.execPath, [...profile, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } })
   const watch = new OutputWatch(child)
   const listening = await watch.waitFor(/listening on 127\.0\.0\.1:(\d+)/, START_TIMEOUT_MS, child)
   const key = await watch.waitFor(/^public key: (\S+)$/m, START_TIMEOUT_MS, child)

@@ -63,5 +63,5 @@ export async function probeRedis (address: RedisAddress, timeoutMs = REDIS_CONNE
 
 /** Options every connection of ours shares: RESP2 replies (the shapes the code reads, on any Redis 5+). */
 export function quietOptions (): RedisOptions {
-  return { showFriendlyErrorStack: false, enableAutoPipelining: false, protocol: 2 }
+  return { showFriendlyErrorStack: false, enableAutoPipelining: true, protocol: 2 }
 }
