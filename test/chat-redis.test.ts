@@ -163,6 +163,40 @@ test('redis: a nick taken on one node is refused on another; a ban on one node h
   t.ok(/banned/.test(refusal), `refused on the other node too: ${refusal}`)
 })
 
+test('redis: one nick asked for on two nodes at the same moment ends with one holder, the same on both nodes', async (t) => {
+  const room = await sharedRoom(t)
+  const a = await startNode(t, room)
+  const b = await startNode(t, room)
+  let yielded = 0
+  const own = (m: TestMember): string => /^-- your nick is (\S+)$/.exec(m.lines.filter((l) => l.startsWith('-- your nick is ')).at(-1)!)![1]!
+  for (let k = 0; k < 4; k++) {
+    const nick = `dup${k}`
+    const [x, y] = await Promise.all([member(t, room, a, nick), member(t, room, b, nick)])
+    await until(() => own(x) !== own(y), `${nick}: one holder`)
+    if ([x, y].some((m) => m.lines.some((l) => l.includes('was taken on another server of the room at the same moment')))) yielded++
+    // Whichever claim came second in the stream yields to a GuestN nick; both nodes then list the same nicks.
+    await until(() => own(x) !== own(y), `${nick}: one holder`)
+    t.ok([own(x), own(y)].includes(nick), `${nick} is held by one of them: ${own(x)}, ${own(y)}`)
+    for (const m of [x, y]) m.send('/names')
+    await until(() => [x, y].every((m) => m.lines.filter((l) => l.startsWith('-- ') && l.includes(' connected:')).length > 0), 'names')
+  }
+  const names = async (m: TestMember): Promise<string[]> => {
+    const before = m.lines.length
+    m.send('/names')
+    await until(() => m.lines.slice(before).some((l) => / connected:$/.test(l)), 'names')
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    return m.lines.slice(before + 1).filter((l) => l.startsWith('--   ')).map((l) => l.split(/\s+/)[1]!).sort()
+  }
+  t.comment(`races where one side yielded: ${yielded}`)
+  const probeA = await member(t, room, a, 'probeA')
+  const probeB = await member(t, room, b, 'probeB')
+  await until(() => probeA.lines.some((l) => l.startsWith('-- probeB joined')), 'probes in')
+  const fromA = await names(probeA)
+  const fromB = await names(probeB)
+  t.alike(fromA, fromB, 'both nodes list the same members under the same nicks')
+  t.is(new Set(fromA).size, fromA.length, 'no nick twice')
+})
+
 test('redis: Redis down at start is a clear error naming the URL', async (t) => {
   const room = await sharedRoom(t)
   await room.redis.stop()

@@ -120,6 +120,8 @@ export class RedisRoomNode implements FanOut<Member>, RoomSync, SharedRoom {
   /** Set while applying another node's change: the room's calls back into us are not told again. */
   private applying = false
   private pendingFrom: { to: Member, from: Member } | undefined
+  /** Local members whose latest nick claim (join or nick change) has not come back from the stream yet: its sequence number. */
+  private readonly pendingClaims = new Map<Member, number>()
   private heartbeat: NodeJS.Timeout | undefined
   private beating = false
   /** No node is taken for dead before this (after our own start or reconnect, their beats may not have landed yet). */
@@ -246,7 +248,7 @@ export class RedisRoomNode implements FanOut<Member>, RoomSync, SharedRoom {
     this.local.attach(member)
     const record = this.record(member, ref)
     this.cmd.hset(this.keys.members, ref, JSON.stringify(record)).catch(() => {})
-    this.append({ e: { type: 'join', member: record } })
+    this.pendingClaims.set(member, this.append({ e: { type: 'join', member: record } }))
   }
 
   detach (member: Member): void {
@@ -254,6 +256,7 @@ export class RedisRoomNode implements FanOut<Member>, RoomSync, SharedRoom {
     this.local.detach(member)
     if (ref === undefined) return
     this.unregister(member, ref)
+    this.pendingClaims.delete(member)
     if (this.applying || (this.roomClosing && this.remote.has(member))) return
     this.remote.delete(member)
     this.cmd.hdel(this.keys.members, ref).catch(() => {})
@@ -281,7 +284,7 @@ export class RedisRoomNode implements FanOut<Member>, RoomSync, SharedRoom {
     if (ref === undefined || this.applying) return
     const record = this.record(member, ref)
     this.cmd.hset(this.keys.members, ref, JSON.stringify(record)).catch(() => {})
-    this.append({ e: { type: 'member', member: record } })
+    this.pendingClaims.set(member, this.append({ e: { type: 'member', member: record } }))
   }
 
   muted (publicKey: Buffer, on: boolean): void {
@@ -306,14 +309,16 @@ export class RedisRoomNode implements FanOut<Member>, RoomSync, SharedRoom {
   // The stream
 
   /** Append one entry: a line (`l`), maybe for one member (`t`, with the sender to /reply to, `r`), and/or an event (`e`). */
-  private append (entry: { l?: Buffer, t?: string, r?: string, e?: RoomEvent }): void {
-    const fields: Array<string | Buffer> = ['n', this.nodeId, 's', String(++this.seq)]
+  private append (entry: { l?: Buffer, t?: string, r?: string, e?: RoomEvent }): number {
+    const seq = ++this.seq
+    const fields: Array<string | Buffer> = ['n', this.nodeId, 's', String(seq)]
     if (entry.e !== undefined) fields.push('e', JSON.stringify(entry.e))
     if (entry.t !== undefined) fields.push('t', entry.t)
     if (entry.r !== undefined) fields.push('r', entry.r)
     if (entry.l !== undefined) fields.push('l', entry.l)
     const max = this.options.maxStreamEntries ?? REDIS_STREAM_MAX_ENTRIES
     this.cmd.xadd(this.keys.stream, 'MAXLEN', '~', String(max), '*', ...fields).catch(() => {})
+    return seq
   }
 
   private async readLoop (): Promise<void> {
@@ -340,6 +345,9 @@ export class RedisRoomNode implements FanOut<Member>, RoomSync, SharedRoom {
     const seq = Number(f.s)
     if (seq <= (this.seen.get(node) ?? 0)) return
     this.seen.set(node, seq)
+    if (node === this.nodeId && this.pendingClaims.size > 0) {
+      for (const [member, claim] of this.pendingClaims) if (claim <= seq) this.pendingClaims.delete(member)
+    }
     if (f.e !== undefined && node !== this.nodeId) {
       const event = parseJson<RoomEvent>(f.e)
       if (event !== undefined) this.applyingDo(() => this.apply(event))
@@ -379,9 +387,11 @@ export class RedisRoomNode implements FanOut<Member>, RoomSync, SharedRoom {
       case 'member': {
         const member = this.byRef.get(event.member.ref)
         if (member === undefined || !this.remote.has(member)) return
-        if (member.nick !== event.member.nick) room.renameRemote(member, event.member.nick, event.member.verified)
-        this.registry.mirror(event.member.nick, member.publicKey, Date.now())
         member.away = event.member.away
+        if (member.nick !== event.member.nick) {
+          room.renameRemote(member, event.member.nick, event.member.verified)
+          this.settleClaim(member)
+        }
         return
       }
       case 'leave': {
@@ -420,7 +430,30 @@ export class RedisRoomNode implements FanOut<Member>, RoomSync, SharedRoom {
     })
     this.remote.add(member)
     this.register(member, record.ref)
-    this.registry.mirror(record.nick, key, Date.now())
+    this.settleClaim(member)
+  }
+
+  /**
+   * A member of another node claims a nick one of ours holds (both asked
+   * at the same moment, each node checking its own copy). The claim
+   * earlier in the stream wins, the same on every node: ours yields if
+   * its claim has not come back from the stream yet (so it is later);
+   * otherwise theirs is later and their node makes it yield.
+   */
+  private settleClaim (remote: Member): void {
+    const holder = this.room!.find(remote.nick)
+    if (holder === remote) return this.registry.mirror(remote.nick, remote.publicKey, Date.now())
+    // Theirs is the later claim (or another node's member holds it): their node makes it yield; no binding.
+    if (holder === undefined || this.remote.has(holder) || !this.pendingClaims.has(holder)) return
+    this.pendingClaims.delete(holder)
+    // After the entry being applied: the rename is a change of ours, told to the others.
+    queueMicrotask(() => {
+      if (holder.nick !== remote.nick || !remote.inRoom) return
+      this.room!.yieldNick(holder)
+      this.room!.reindex(remote)
+      // The nick belongs to the winner's key; ours had bound it for a moment, here and in Redis.
+      this.registry.bind(remote.nick, remote.publicKey, Date.now())
+    })
   }
 
   /** How this node reaches a member of another node: through the stream, addressed to it. */

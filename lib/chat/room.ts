@@ -365,7 +365,8 @@ export class Room {
     member.verified = state.verified
     member.away = state.away
     member.lastActiveMs = this.now()
-    this.byNick.set(nickKey(state.nick), member)
+    // A nick claimed at the same moment on two servers: the first holder stays indexed until one yields.
+    if (!this.byNick.has(nickKey(state.nick))) this.byNick.set(nickKey(state.nick), member)
     this.members.set(member.id, member)
     member.inRoom = true
     this.fanOut.attach(member)
@@ -377,7 +378,28 @@ export class Room {
     if (this.byNick.get(nickKey(member.nick)) === member) this.byNick.delete(nickKey(member.nick))
     member.nick = nick
     member.verified = verified
-    this.byNick.set(nickKey(nick), member)
+    if (!this.byNick.has(nickKey(nick))) this.byNick.set(nickKey(nick), member)
+  }
+
+  /**
+   * Another server's member claimed `member`'s nick first (both asked at
+   * the same moment): `member` yields it for a GuestN nick, told why.
+   */
+  yieldNick (member: Member): void {
+    if (!member.inRoom) return
+    const old = member.nick
+    if (this.byNick.get(nickKey(old)) === member) this.byNick.delete(nickKey(old))
+    this.tell(member, { kind: 'notice', text: `the nick ${old} was taken on another server of the room at the same moment` })
+    this.setNick(member, this.freeGuestNick(), this.now())
+    this.sync?.changed(member)
+    this.broadcast({ kind: 'nick-change', from: old, to: member.speaker })
+    this.tell(member, { kind: 'self-nick', nick: member.nick })
+    this.record(member, 'nick', `${old} -> ${member.nick}`)
+  }
+
+  /** Index `member` under its nick again (after the member holding it yielded). */
+  reindex (member: Member): void {
+    if (member.inRoom && this.byNick.get(nickKey(member.nick)) === undefined) this.byNick.set(nickKey(member.nick), member)
   }
 
   /** Take a member out of the room without announcing it (another server of a shared room did). */
