@@ -136,7 +136,7 @@ test('redis: history on join, presence (/names, /whois, join and leave) and /msg
   await alice.waitFor('-- 1 connected:')
 })
 
-test('redis: a nick taken on one node is refused on another; a ban on one node holds on the others', async (t) => {
+test('redis: a nick taken on one node is refused on another; a mute, a kick and a ban on one node hold on the others', async (t) => {
   const room = await sharedRoom(t)
   const opKey = generateKeyPair()
   const admins = joinPath(room.dir, 'admins')
@@ -155,6 +155,19 @@ test('redis: a nick taken on one node is refused on another; a ban on one node h
   t.teardown(() => other.connection.abort('test over'))
   other.send('/nick op')
   await other.waitFor(/\(ERR_NICK_(IN_USE|RESERVED)\)$/)
+  op.send('/mute carol')
+  await carol.waitFor('-- carol was muted by op')
+  carol.send('can you hear me')
+  await carol.waitFor(/\(ERR_MUTED\)$/)
+  op.send('/mute carol')
+  await carol.waitFor('-- carol was unmuted by op')
+  carol.send('back again')
+  await op.waitFor('<carol> back again')
+  const dan = await member(t, room, b, 'dan')
+  await op.waitFor(/^-- dan joined/)
+  op.send('/kick dan enough')
+  await dan.connection.done.then(() => t.fail('clean end'), (err: Error) => t.ok(/kicked by op/.test(err.message), `kicked across nodes: ${err.message}`))
+  await carol.waitFor(/^-- dan left: kicked by op: enough/)
   op.send('/ban carol spamming')
   await carol.connection.done.then(() => t.fail('clean end'), (err: Error) => t.ok(/banned/.test(err.message), err.message))
   await op.waitFor(/^-- carol left: banned by op/)
