@@ -1,9 +1,11 @@
 import { EXIT_FAILURE, EXIT_OK } from '../constants.js'
 import { runDemo } from '../tools/demo.js'
+import { runOriginalDemo } from '../tools/demo-original.js'
+import { UsageError } from '../errors.js'
 import { parseOptions } from './parse-options.js'
 import type { CliCommand, CliIO } from './command.js'
 
-const USAGE = `Usage: noise-chat demo
+const USAGE = `Usage: noise-chat demo [--original DIR]
 
 A self-contained, narrated demonstration, on 127.0.0.1 with ephemeral
 ports and keys made for the run and thrown away. Five scenes:
@@ -21,11 +23,27 @@ ports and keys made for the run and thrown away. Five scenes:
 
 Each scene ends in claims the demo checks on what it captured. Exits 0
 when every claim holds, 1 otherwise (the failed claims say why).
+
+Options:
+  --original DIR   instead, run the original Python chat room this project
+                   grew from (TomPrograms/Python-Internet-Chat-Room), as it
+                   is, from DIR (which holds its server.py and client.py):
+                   its server on 127.0.0.1, two of its clients talking
+                   through the tap, and print what the tap read. Needs
+                   python3. Checks that the usernames, messages and join
+                   and leave notices crossed in plaintext.
+
+Examples:
+  noise-chat demo
+  noise-chat demo --original ~/src/Python-Internet-Chat-Room
 `
 
 async function run (args: string[], io: CliIO): Promise<number> {
-  parseOptions(args, {}, { names: [], min: 0 })
-  const claims = await runDemo({ output: io.stdout })
+  const { values } = parseOptions(args, { original: { type: 'string' } }, { names: [], min: 0 })
+  if (values.original === '') throw new UsageError('--original needs the folder that holds server.py and client.py')
+  const claims = values.original === undefined
+    ? await runDemo({ output: io.stdout })
+    : (await runOriginalDemo({ dir: values.original, output: io.stdout })).claims
   return claims.every((c) => c.ok) ? EXIT_OK : EXIT_FAILURE
 }
 
