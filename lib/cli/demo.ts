@@ -1,8 +1,10 @@
+import { constants } from 'node:os'
 import { EXIT_FAILURE, EXIT_OK } from '../constants.js'
 import { runDemo } from '../tools/demo.js'
 import { runOriginalDemo } from '../tools/demo-original.js'
 import { UsageError } from '../errors.js'
 import { parseOptions } from './parse-options.js'
+import { waitForSignal } from './signals.js'
 import type { CliCommand, CliIO } from './command.js'
 
 const USAGE = `Usage: noise-chat demo [--original DIR]
@@ -41,10 +43,27 @@ Examples:
 async function run (args: string[], io: CliIO): Promise<number> {
   const { values } = parseOptions(args, { original: { type: 'string' } }, { names: [], min: 0 })
   if (values.original === '') throw new UsageError('--original needs the folder that holds server.py and client.py')
-  const claims = values.original === undefined
-    ? await runDemo({ output: io.stdout })
-    : (await runOriginalDemo({ dir: values.original, output: io.stdout })).claims
+  if (values.original !== undefined) return await original(values.original, io)
+  const claims = await runDemo({ output: io.stdout })
   return claims.every((c) => c.ok) ? EXIT_OK : EXIT_FAILURE
+}
+
+/** `--original DIR`; on SIGINT or SIGTERM the original's processes are killed before we exit, since nothing else would end its server. */
+async function original (dir: string, io: CliIO): Promise<number> {
+  const controller = new AbortController()
+  const signals = waitForSignal(['SIGINT', 'SIGTERM'])
+  let interrupted: NodeJS.Signals | undefined
+  signals.promise.then((signal) => { interrupted = signal; controller.abort() }, () => {})
+  try {
+    const { claims } = await runOriginalDemo({ dir, output: io.stdout, signal: controller.signal })
+    if (interrupted !== undefined) {
+      io.stderr.write(`interrupted by ${interrupted}\n`)
+      return 128 + constants.signals[interrupted]
+    }
+    return claims.every((c) => c.ok) ? EXIT_OK : EXIT_FAILURE
+  } finally {
+    signals.cancel()
+  }
 }
 
 /** `noise-chat demo`: the security claims, shown and checked. */

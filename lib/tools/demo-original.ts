@@ -39,6 +39,8 @@ export interface OriginalDemoOptions {
   stepTimeoutMs?: number
   /** The Python 3 interpreter (default PYTHON_COMMAND, looked up on PATH). */
   python?: string
+  /** Aborting kills the original's processes at once (the CLI aborts on SIGINT and SIGTERM): left behind, its server would run for ever. */
+  signal?: AbortSignal
 }
 
 /** What the run captured, for callers that check more than the claims. */
@@ -66,6 +68,9 @@ export async function runOriginalDemo (options: OriginalDemoOptions): Promise<Or
   const tap = new Tap({ listen: { host: '127.0.0.1', port: 0 }, to: { host: '127.0.0.1', port }, output: report, capture: true })
   const clients: OriginalProcess[] = []
   const claims: DemoClaim[] = []
+  const killAll = (): void => { for (const p of [server, ...clients]) p.kill() }
+  options.signal?.addEventListener('abort', killAll, { once: true })
+  if (options.signal?.aborted === true) killAll()
   const check = (text: string, ok: boolean, detail?: string): void => {
     claims.push(detail === undefined ? { scene: 1, text, ok } : { scene: 1, text, ok, detail })
     out.write(`[${ok ? 'ok' : 'FAILED'}] ${text}${ok || detail === undefined ? '' : ` (${detail})`}\n`)
@@ -96,7 +101,8 @@ export async function runOriginalDemo (options: OriginalDemoOptions): Promise<Or
     out.write(`\n${claims.length - failed} of ${claims.length} claims hold${failed === 0 ? '.' : `; ${failed} FAILED.`}\n`)
     return { claims, tapReport: report.text(), connections: tap.connections() }
   } finally {
-    for (const p of [server, ...clients]) p.kill()
+    options.signal?.removeEventListener('abort', killAll)
+    killAll()
     await tap.close().catch(() => {})
   }
 }
