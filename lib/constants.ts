@@ -279,6 +279,9 @@ export const PYTHON_COMMAND = 'python3'
 /** Output of one process of the original kept by `demo --original`: a screenful or two is all it prints, but its client, once its server is gone, prints empty lines without end. */
 export const ORIGINAL_OUTPUT_MAX_CHARS = 64 * 1024
 
+/** How often `demo --original` looks at the original server's thread count (a thread's start gives no event): often enough to add no visible wait, rarely enough to cost nothing. */
+export const ORIGINAL_POLL_MS = 10
+
 // ---------------------------------------------------------------------------
 // Under attack: what connections that never finish may hold (docs/RELIABILITY.md).
 // ---------------------------------------------------------------------------

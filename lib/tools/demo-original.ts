@@ -17,7 +17,8 @@ import { Tap, type TapConnectionRecord } from './tap.js'
  * - a client's first send is its username alone; the server takes the
  *   first recv() of a new connection as the name, so nothing else may be
  *   sent until the server has printed "New connection. Username: NAME";
- * - the join notice goes only to members already there;
+ * - the join notice goes only to members already there, and is sent
+ *   before the newcomer is added to the list that messages are relayed to;
  * - it never announces a departure (on Linux): a client that exits
  *   sends a FIN, after which the server's recv() returns b'' for ever and
  *   its thread spins; the notice is sent only from the handler of an
@@ -119,6 +120,9 @@ async function converse (dir: string, python: string, tapPort: number, server: O
   const bobby = startOriginalClient(dir, tapPort, 'bobby', python)
   clients.push(bobby)
   await alice.waitStdout('New person joined the room. Username: bobby', timeout)
+  // The server sends the join notice before it lists bobby, and lists him just before it starts his
+  // thread (main, alice's, bobby's): until then alice's line would not be relayed to him.
+  await server.waitThreads(3, timeout)
   alice.type(SAID_BY_ALICE)
   await bobby.waitStdout(`alice - ${SAID_BY_ALICE}`, timeout)
   bobby.type(SAID_BY_BOBBY)

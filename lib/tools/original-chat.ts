@@ -1,8 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { EventEmitter, once } from 'node:events'
+import { readFileSync } from 'node:fs'
 import { stat } from 'node:fs/promises'
 import { join } from 'node:path'
-import { ORIGINAL_OUTPUT_MAX_CHARS, PYTHON_COMMAND } from '../constants.js'
+import { ORIGINAL_OUTPUT_MAX_CHARS, ORIGINAL_POLL_MS, PYTHON_COMMAND } from '../constants.js'
 import { toolError } from '../errors.js'
 
 /*
@@ -115,6 +116,18 @@ export class OriginalProcess extends EventEmitter {
     return this.waitFor(() => pattern.exec(this.err) ?? undefined, `${this.name} to report its port`, timeoutMs)
   }
 
+  /**
+   * Wait until it runs at least `count` threads (Threads: in
+   * /proc/PID/status), checking every ORIGINAL_POLL_MS since a thread's
+   * start gives no event. Where /proc is missing it returns at once.
+   */
+  async waitThreads (count: number, timeoutMs: number): Promise<void> {
+    await this.waitFor(() => {
+      const threads = threadCount(this.child.pid)
+      return threads === undefined || threads >= count ? true : undefined
+    }, `${this.name} to run ${count} threads`, timeoutMs, ORIGINAL_POLL_MS)
+  }
+
   /** Close it as a user closing its terminal would (SIGTERM), and wait until it is gone. */
   async stop (): Promise<void> {
     if (this.exited()) return
@@ -128,7 +141,8 @@ export class OriginalProcess extends EventEmitter {
     if (!this.exited()) this.child.kill('SIGKILL')
   }
 
-  private async waitFor<R> (check: () => R | undefined, what: string, timeoutMs: number): Promise<R> {
+  /** Wait until `check` gives a value, re-checking on every 'change', and every `pollMs` if given. */
+  private async waitFor<R> (check: () => R | undefined, what: string, timeoutMs: number, pollMs?: number): Promise<R> {
     const deadline = Date.now() + timeoutMs
     for (;;) {
       const found = check()
@@ -137,7 +151,7 @@ export class OriginalProcess extends EventEmitter {
       if (this.exited()) throw this.died(`while waiting for ${what}`)
       const left = deadline - Date.now()
       if (left <= 0) throw toolError('ERR_DEMO_CLAIM_FAILED', `timed out waiting for ${what}`)
-      await Promise.race([once(this, 'change'), new Promise((resolve) => setTimeout(resolve, left).unref())])
+      await Promise.race([once(this, 'change'), new Promise((resolve) => setTimeout(resolve, Math.min(left, pollMs ?? left)).unref())])
     }
   }
 
@@ -168,6 +182,17 @@ export function startOriginalClient (dir: string, port: number, username: string
   client.type(String(port))
   client.type(username)
   return client
+}
+
+/** Its number of threads, from /proc (Linux); undefined where that cannot be read. */
+function threadCount (pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined
+  try {
+    const found = /^Threads:\s+(\d+)$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
+    return found === null ? undefined : Number(found[1])
+  } catch {
+    return undefined
+  }
 }
 
 function match (text: string, pattern: string | RegExp): RegExpExecArray | string | undefined {
