@@ -32,8 +32,9 @@ Options:
                    is, from DIR (which holds its server.py and client.py):
                    its server on 127.0.0.1, two of its clients talking
                    through the tap, and print what the tap read. Needs
-                   python3. Checks that the usernames, messages and join
-                   and leave notices crossed in plaintext.
+                   python3. Checks that the usernames, the messages and
+                   the join notice crossed in plaintext, unframed (it
+                   announces no departure: docs/SECURITY.md, 1.3).
 
 Examples:
   noise-chat demo
