@@ -7,7 +7,8 @@ import test from 'brittle'
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
-import { PassThrough } from 'node:stream'
+import net from 'node:net'
+import { PassThrough, Writable } from 'node:stream'
 import { fileURLToPath } from 'node:url'
 import { runOriginalDemo } from '../lib/tools/demo-original.js'
 import { SAID_BY_ALICE, SAID_BY_BOBBY } from '../lib/tools/demo.js'
@@ -59,6 +60,30 @@ test('demo --original: the captured bytes are the plain text, unframed, both way
   t.is(text(bobby?.chunks['client-to-server']), `bobbybobby - ${SAID_BY_BOBBY}`)
   t.is(text(alice?.chunks['server-to-client']), `New person joined the room. Username: bobbybobby - ${SAID_BY_BOBBY}`)
   t.is(text(bobby?.chunks['server-to-client']), `alice - ${SAID_BY_ALICE}alice - bobby, are you still there?`)
+})
+
+test('demo --original, aborted: the original\'s server is killed, not left running', { timeout: 60_000 }, async (t) => {
+  const dir = originalDir(t)
+  const controller = new AbortController()
+  let narration = ''
+  // Abort as the narration starts: the server is up, the conversation not yet begun.
+  const output = new Writable({
+    write (chunk: Buffer, _encoding, callback) {
+      narration += chunk.toString()
+      controller.abort()
+      callback()
+    }
+  })
+  const result = await runOriginalDemo({ dir, output, signal: controller.signal })
+  t.ok(result.claims.some((c) => !c.ok), 'the interrupted run does not claim success')
+  const port = Number(/bound 127\.0\.0\.1:(\d+)\./.exec(narration)?.[1])
+  t.ok(port > 0, `the narration named the server's port (${port})`)
+  const refused = await new Promise<string>((resolve) => {
+    const socket = net.connect({ host: '127.0.0.1', port })
+    socket.on('connect', () => { socket.destroy(); resolve('connected') })
+    socket.on('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? err.message))
+  })
+  t.is(refused, 'ECONNREFUSED', 'nothing listens on its port any more')
 })
 
 test('demo --original with a folder that lacks the original: ERR_ORIGINAL_NOT_FOUND, naming what is missing', { timeout: 30_000 }, async (t) => {
