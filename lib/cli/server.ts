@@ -13,6 +13,7 @@ import { nickProblem } from '../chat/nick.js'
 import type { ReservedNick } from '../chat/nick-registry.js'
 import { parseRateOption } from '../chat/rate-limit.js'
 import { RedisRoomNode } from '../chat/redis-room.js'
+import { checkRoomName, parseRedisUrl } from '../chat/redis-url.js'
 import { ChatServer, type ChatServerLogEvent } from '../chat/server.js'
 import { AuthorizedKeys } from '../identity/authorized-keys.js'
 import { errorCode, readSmallFile } from '../identity/files.js'
@@ -116,6 +117,13 @@ async function run (args: string[], io: CliIO): Promise<number> {
   const keepAlive = secondsOption(values['keep-alive'], 'keep-alive', CHAT_KEEP_ALIVE_MS)
   const idleTimeout = secondsOption(values['idle-timeout'], 'idle-timeout', CHAT_IDLE_TIMEOUT_MS)
 
+  // A bad --redis or --room is a usage mistake: say so before any key is created or loaded.
+  try {
+    if (values.redis !== undefined) parseRedisUrl(values.redis)
+    if (values.room !== undefined) checkRoomName(values.room)
+  } catch (err) {
+    throw new UsageError((err as Error).message)
+  }
   const keyPair = await loadResponderKey(values.key, io)
   const trust = await responderTrust(values['authorized-keys'], keyPair)
   const admins = values.admins === undefined ? undefined : await AuthorizedKeys.load(resolve(values.admins))
