@@ -81,17 +81,14 @@ export const DEFAULT_IDLE_TIMEOUT_MS = 0
 /** Writable buffer before write() says "wait": four full frames, enough to batch small writes into full frames. */
 export const STREAM_HIGH_WATER_MARK_BYTES = 4 * 65536
 
-/** Most plaintext sealed into one socket write: bounds the copy a huge write() costs while keeping syscalls few. */
+/** Most plaintext sealed into one socket write: 16 full frames (about 1 MiB) bounds the reused output buffer while keeping system calls few. */
 export const MAX_WRITE_BATCH_BYTES = 16 * MAX_DATA_BYTES
 
-/** Frames at least this large are sealed with OpenSSL (node:crypto), smaller ones with libsodium: the measured break-even on 2 cores, where OpenSSL's per-call cost is repaid by its per-byte speed and the copy it saves. */
-export const OPENSSL_MIN_FRAME_BYTES = 16 * 1024
+/** Received frames at least this large that span socket chunks are decrypted by OpenSSL reading each chunk in place; others are joined and decrypted by libsodium. Measured break-even (bench/RESULTS.md). */
+export const OPENSSL_MIN_OPEN_BYTES = 16 * 1024
 
 /** A received frame spanning more socket chunks than this is gathered into one buffer: bounds what a peer dribbling bytes can make us hold. */
 export const MAX_FRAME_PIECES = 8
-
-/** A frame whose data comes in more pieces than this is gathered into one buffer first: a cipher update per tiny write costs more than the copy. */
-export const MAX_SEAL_PARTS = 8
 
 /** Reason sent in ABORT when the stream is destroyed without an error. */
 export const DEFAULT_ABORT_REASON = 'stream destroyed'

@@ -22,7 +22,9 @@ export const SECURE_STREAM_CODES = {
   ERR_NONCE_EXHAUSTED: 'This direction used its last nonce (2^64 - 2); the stream cannot carry more frames.',
   ERR_IDLE_TIMEOUT: 'No frame arrived from the peer within the idle timeout.',
   ERR_CANCELLED: 'The stream was cancelled locally, by its abort signal or by destroy().',
-  ERR_INVALID_OPTION: 'An option given to the secure stream has the wrong type or value.'
+  ERR_INVALID_OPTION: 'An option given to the secure stream has the wrong type or value.',
+  ERR_INVALID_ARGUMENT: 'A value passed to the secure stream cannot be used: a write that is not bytes, a key or buffer of the wrong size, a nonce out of range or moving backwards.',
+  ERR_INVALID_STATE: 'A secure stream operation was asked for at the wrong time (for example, handshake keys before the handshake completed).'
 } as const
 
 /** Codes of identity and trust (lib/identity), one sentence each. */
