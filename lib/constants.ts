@@ -23,6 +23,9 @@ export const MAX_FRAME_BODY_BYTES = 65535
 /** X25519 public and secret keys are 32 bytes. */
 export const KEY_BYTES = 32
 
+/** ChaCha20-Poly1305-IETF nonce: 4 zero bytes, then the 64-bit frame counter (PROTOCOL.md 4). */
+export const NONCE_BYTES = 12
+
 /** Poly1305 tag appended to every encrypted body. */
 export const TAG_BYTES = 16
 

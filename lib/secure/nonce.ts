@@ -1,9 +1,8 @@
-import { REKEY_INTERVAL_FRAMES } from '../constants.js'
+import { NONCE_BYTES, REKEY_INTERVAL_FRAMES } from '../constants.js'
 import { secureStreamError } from '../errors.js'
 
 const UINT32 = 0x1_0000_0000
-/** ChaCha20-Poly1305-IETF's nonce size. */
-export const NONCE_BYTES = 12
+export { NONCE_BYTES }
 
 /**
  * A 64-bit frame counter kept as two 32-bit halves, because a JavaScript

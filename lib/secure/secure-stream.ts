@@ -360,7 +360,7 @@ export class SecureStream extends Duplex {
    * synchronous answer is acted on at once, without a turn of the event
    * loop per handshake.
    */
-  private verify (remoteKey: Buffer, accept: () => void): boolean {
+  private verify (remoteKey: Buffer, accept: (this: SecureStream) => void): boolean {
     this.remotePublicKey = this.keep(remoteKey, KEY_BYTES)
     const info = { isInitiator: this.isInitiator, handshakeHash: this.handshake!.hash }
     let decision: unknown
@@ -383,14 +383,14 @@ export class SecureStream extends Duplex {
   }
 
   /** Act on the verify callback's answer; true when the key was accepted and the stream is open. */
-  private decided (ok: unknown, accept: () => void): boolean {
+  private decided (ok: unknown, accept: (this: SecureStream) => void): boolean {
     if (this.failure !== null || this.state !== 'opening') return false
     if (ok !== true) {
       this.rejectRemoteKey(null)
       return false
     }
     try {
-      accept()
+      accept.call(this)
       return true
     } catch (err) {
       this.fail(err as Error)
@@ -426,14 +426,16 @@ export class SecureStream extends Duplex {
     this.keep(result.handshakeHash, 2 * KEY_BYTES)
   }
 
-  private readonly acceptAsInitiator = (): void => {
+  // Methods, not bound fields: what only the handshake needs must not stay
+  // allocated for the life of every idle connection.
+  private acceptAsInitiator (): void {
     const hs = this.handshake!
     this.sendHandshakeMessage(hs.writeMessage3())
     this.installCiphers(hs.result())
     this.becomeOpen()
   }
 
-  private readonly becomeOpen = (): void => {
+  private becomeOpen (): void {
     this.endHandshake()
     this.handshakeHash = this.facts.subarray(2 * KEY_BYTES)
     this.state = 'open'
@@ -613,11 +615,11 @@ export class SecureStream extends Duplex {
 
   private startHandshakeTimer (): void {
     if (this.handshakeTimeoutMs <= 0) return
-    this.handshakeTimer = setTimeout(this.onHandshakeTimeout, this.handshakeTimeoutMs)
+    this.handshakeTimer = setTimeout(() => this.onHandshakeTimeout(), this.handshakeTimeoutMs)
     this.handshakeTimer.unref()
   }
 
-  private readonly onHandshakeTimeout = (): void => {
+  private onHandshakeTimeout (): void {
     const timeout = this.handshakeTimeoutMs
     this.fail(secureStreamError('ERR_HANDSHAKE_TIMEOUT', `the handshake did not complete within ${timeout} ms`))
   }
