@@ -174,9 +174,13 @@ export class SecureStream extends Duplex {
   // ---- streamx hooks -------------------------------------------------------
 
   override _open (cb: (err: Error | null) => void): void {
-    if (this.state !== 'opening') return cb(this.failure)
+    // The handshake may have completed (or failed) before streamx got here,
+    // when the peer's bytes arrived at once. Completed: open. Failed: the
+    // callback waits for the deferred destroy, so that authentic data
+    // already pushed still reaches a flowing reader first (PROTOCOL.md 7.5).
+    if (this.handshakeHash !== null) return cb(null)
     this.openCallback = cb
-    if (!this.isInitiator) return
+    if (this.state !== 'opening' || !this.isInitiator) return
     // PROTOCOL.md 3: the initiator's clock starts when it sends msg1.
     this.startHandshakeTimer()
     this.sendHandshakeMessage(this.handshake!.writeMessage1())
@@ -377,7 +381,11 @@ export class SecureStream extends Duplex {
       if (!this.decided(ok, accept)) return
       this.pausedForVerify = false
       this.updateRawFlow()
-      this.decoder.resume(this.onFrame)
+      try {
+        this.decoder.resume(this.onFrame)
+      } catch (err) {
+        this.fail(err as Error)
+      }
     }, (err: unknown) => this.rejectRemoteKey(err))
     return false
   }
@@ -430,6 +438,7 @@ export class SecureStream extends Duplex {
   // allocated for the life of every idle connection.
   private acceptAsInitiator (): void {
     const hs = this.handshake!
+    this.holdWritesThisTurn()
     this.sendHandshakeMessage(hs.writeMessage3())
     this.installCiphers(hs.result())
     this.becomeOpen()
@@ -460,6 +469,20 @@ export class SecureStream extends Duplex {
   }
 
   // ---- sending -------------------------------------------------------------
+
+  /**
+   * Let msg3 and whatever the application writes as soon as the stream is
+   * open (in the same turn of the event loop: its 'connect' handler, the
+   * continuation of `await opened`) leave in one TCP segment, as TLS 1.3
+   * sends its Finished with the first application data. The raw stream is
+   * corked until the turn ends; a raw stream that cannot cork is unchanged.
+   */
+  private holdWritesThisTurn (): void {
+    const raw = this.rawStream as RawStream & { cork?: () => void, uncork?: () => void }
+    if (typeof raw.cork !== 'function' || typeof raw.uncork !== 'function') return
+    raw.cork()
+    setImmediate(() => raw.uncork!())
+  }
 
   private sendHandshakeMessage (body: Buffer): void {
     this.rawStream.write(encodeFrame(body))
