@@ -118,9 +118,10 @@ async function runFigure (name: FigureName, config: BenchConfig, impls: Impl[], 
   const fig = figure(name)
   print(`\n== ${fig.title} (${fig.unit}), target ${fig.targetText}`)
   const runs = name === 'idle' ? Math.min(config.runs, config.workload.idleRuns) : config.runs
+  const taking = impls.filter((impl) => impl.figures === undefined || impl.figures.includes(name))
   for (let k = 1; k <= runs; k++) {
     // Rotate the order each run so no implementation always goes first.
-    const order = impls.map((_, i) => impls[(i + k - 1) % impls.length])
+    const order = taking.map((_, i) => taking[(i + k - 1) % taking.length])
     for (const impl of order) {
       const m = await measure({ impl: impl.name, figure: name, workload: config.workload, ctx: run.ctx, worker: run.snapshot.worker, timeoutMs: config.timeoutMs })
       results.samples.push({ figure: name, impl: impl.name, run: k, ...m })

@@ -135,5 +135,8 @@ export const naive: Impl = {
   prepare () { keyPair = generateKeyPair() },
   accept (raw) { return open(false, raw) },
   connect (raw) { return open(true, raw) },
-  describe () { return 'bench/impls/naive.ts: ~150 lines over the same noise-handshake; no verify, timers, options, END, rekey or limits (a reference for the handshake cost)' }
+  describe () { return 'bench/impls/naive.ts: ~150 lines over the same noise-handshake; no verify, timers, options, END, rekey or limits (a reference for the handshake cost and idle memory; not run on bulk and small)' },
+  // A reference for what the handshake costs: its data path has no limits
+  // or batching worth comparing, and would add minutes to a full run.
+  figures: ['handshakes', 'sequential', 'idle']
 }
