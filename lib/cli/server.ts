@@ -37,8 +37,8 @@ ends every connection cleanly and exits 0.
 Options:
   --host HOST            address to listen on (default ${DEFAULT_CHAT_HOST}: every interface)
   --port PORT            TCP port (default ${DEFAULT_CHAT_PORT}; 0 picks a free one)
-  --key FILE             the server's private key (default: $XDG_CONFIG_HOME/noise-chat/server_x25519,
-                         created on first use, mode 0600)
+  --key FILE             the server's private key; FILE must exist (noise-chat keygen -f FILE makes one)
+                         (default: $XDG_CONFIG_HOME/noise-chat/server_x25519, created on first use, mode 0600)
   --authorized-keys FILE allow only the keys in FILE (KEY NAME lines); each NAME is a nick
                          reserved for its key, shown as verified (✓)
   --admins FILE          operator keys (same format): /kick /ban /unban /mute /motd
