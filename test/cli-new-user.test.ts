@@ -1,8 +1,13 @@
 import test from 'brittle'
-import { existsSync } from 'node:fs'
+import { execFileSync } from 'node:child_process'
+import { existsSync, readFileSync } from 'node:fs'
 import net from 'node:net'
 import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { encodePublicKey, generateKeyPair } from '../lib/secure/keypair.js'
 import { cli, tempHome } from './helpers/tool-procs.js'
+
+const README = readFileSync(fileURLToPath(new URL('../../README.md', import.meta.url)), 'utf8')
 
 /** A port on 127.0.0.1 that nobody listens on (bound, then closed). */
 async function closedPort (): Promise<number> {
@@ -80,5 +85,24 @@ test('option errors are our own one-line usage errors, naming the option and the
     t.is(said.length, 1, `${c.args.join(' ')}: one line: ${run.stderr()}`)
     t.ok(said[0]?.startsWith(c.says), `${c.args.join(' ')}: ${said[0] ?? ''}`)
     t.absent(run.stderr().includes("Option '"), 'nothing of node\'s parser wording')
+  }
+})
+
+test('the recipe to recompute a fingerprint (README and fingerprint --help) prints exactly what noise-chat prints', async (t) => {
+  const { env } = tempHome(t)
+  const help = cli(t, ['fingerprint', '--help'], { env, stdio: ['ignore', 'pipe', 'pipe'] })
+  t.is(await help.exited, 0)
+  const recipe = (text: string): string | undefined => text.split('\n').map((l) => l.trim()).find((l) => l.includes('base64 -d') && l.includes('KEY'))
+  const fromHelp = recipe(help.stdout())
+  const fromReadme = recipe(README)
+  t.ok(fromHelp !== undefined && fromReadme !== undefined, 'both show a recipe')
+  t.is(fromHelp, fromReadme, 'the same recipe in both places')
+  for (let i = 0; i < 3; i++) {
+    const key = encodePublicKey(generateKeyPair().publicKey)
+    const shell = execFileSync('sh', ['-c', fromHelp!.replace('KEY', key)], { encoding: 'utf8' }).trim()
+    const shown = cli(t, ['fingerprint', key], { env, stdio: ['ignore', 'pipe', 'pipe'] })
+    t.is(await shown.exited, 0)
+    const ours = /^fingerprint: (\S+)$/m.exec(shown.stdout())?.[1]
+    t.is(shell, ours, `the shell prints ${shell}`)
   }
 })
