@@ -116,7 +116,8 @@ test('two clients chat through the real processes; the piped one exits 0 after E
   t.is(alice.code, 0, alice.stderr)
   t.ok(alice.stdout.includes('-- 2 connected:'), '/names answered')
   await bob.waitFor('-- alice left: quit (1 connected)')
-  const seen = bob.output()
+  // Piped output: every line after the UTC time it was said.
+  const seen = bob.output().replace(/^\[\d\d:\d\dZ\] /gm, '')
   t.ok(seen.includes('<alice> hi bob\n* alice waves\n[pm from alice] a secret\n'), seen)
   bob.child.stdin.end('bye\n')
   t.is(await bob.exited, 0)
