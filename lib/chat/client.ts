@@ -7,6 +7,7 @@ import type { KeyPair } from '../secure/keypair.js'
 import type { VerifyRemoteKey } from '../secure/options.js'
 import { SecureStream } from '../secure/secure-stream.js'
 import { connectTcp } from '../net/connect.js'
+import { watchTextPeer } from '../net/text-peer.js'
 import { LineSplitter } from './line-splitter.js'
 import { PacedSender } from './paced-sender.js'
 import { sanitizeText } from './sanitize.js'
@@ -130,6 +131,8 @@ export class ChatConnection extends EventEmitter {
  */
 export async function connectChat (options: ChatClientOptions): Promise<ChatConnection> {
   const socket = await connectTcp({ host: options.host, port: options.port }, options.connectTimeout ?? TOOL_CONNECT_TIMEOUT_MS)
+  // An HTTP or SSH server (say) answers in text: say so at once rather than time out.
+  const textPeer = watchTextPeer(socket, (err) => stream.destroy(err))
   const stream = new SecureStream(true, socket, {
     keyPair: options.keyPair,
     verify: options.verify,
@@ -140,7 +143,11 @@ export async function connectChat (options: ChatClientOptions): Promise<ChatConn
   const connection = new ChatConnection(stream, { pace: options.pace })
   // Written now, sent right after the handshake: the server joins us under this nick.
   if (options.nick !== undefined) connection.sendLine(`/nick ${options.nick}`)
-  await stream.opened
+  try {
+    await stream.opened
+  } catch (err) {
+    throw textPeer.error ?? err
+  }
   return connection
 }
 
