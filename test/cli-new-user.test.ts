@@ -106,3 +106,23 @@ test('the recipe to recompute a fingerprint (README and fingerprint --help) prin
     t.is(shell, ours, `the shell prints ${shell}`)
   }
 })
+
+test('an address in use has one wording in every listening command: server, listen, tap, tunnel', async (t) => {
+  const { dir, env } = tempHome(t)
+  const busy = net.createServer()
+  await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => new Promise<void>((resolve) => busy.close(() => resolve())))
+  const port = (busy.address() as net.AddressInfo).port
+  const commands = [
+    ['server', '--host', '127.0.0.1', '--port', String(port), '--state-dir', join(dir, 'state')],
+    ['listen', `127.0.0.1:${port}`],
+    ['tap', '--listen', `127.0.0.1:${port}`, '--to', '127.0.0.1:1'],
+    ['tunnel', 'client', '--listen', `127.0.0.1:${port}`, '--to', '127.0.0.1:1', '--accept-new']
+  ]
+  for (const args of commands) {
+    const run = cli(t, args, { env, stdio: ['ignore', 'pipe', 'pipe'] })
+    t.is(await run.exited, 3, `${args[0]!}: exit 3`)
+    const failure = lines(run.stderr()).filter((l) => l.startsWith('noise-chat '))
+    t.alike(failure, [`noise-chat ${args[0]!}: could not listen on 127.0.0.1:${port}: the address is already in use (EADDRINUSE)`], args[0])
+  }
+})
