@@ -30,6 +30,8 @@ import { expectedJoinLines } from '../chat/room.js'
 import { RateSearch } from '../chat/search.js'
 import { runStep, waitQuiet, type StepResult } from '../chat/step.js'
 import type { Endpoint } from '../chat/target.js'
+import { writeKeyFile } from '../../lib/identity/key-file.js'
+import { generateKeyPair } from '../../lib/secure/keypair.js'
 
 const SETUPS = ['embedded', 'redis-1', 'redis-2', 'redis-3'] as const
 type Setup = typeof SETUPS[number]
@@ -83,6 +85,8 @@ async function measure (setup: Setup): Promise<Outcome> {
   let fleet: Fleet | undefined
   try {
     const nodes = setup === 'embedded' ? 1 : Number(setup.split('-')[1])
+    // One key for every node (a --key FILE must exist): members pin one key whichever node they reach.
+    await writeKeyFile(join(dir, 'server_x25519'), generateKeyPair())
     let redisArgs: string[] = []
     if (setup !== 'embedded') {
       const port = await freePort()
@@ -157,7 +161,6 @@ async function startRedis (dir: string, port: number): Promise<Proc> {
 /** A `noise-chat server` with the chat bench's flags, plus --redis when shared; one key for all nodes. */
 async function startNode (dir: string, i: number, redisArgs: string[]): Promise<{ proc: Proc, endpoint: Endpoint }> {
   const args = [CHAT_BIN, 'server', ...oursServerFlags(members), '--port', '0', '--key', join(dir, 'server_x25519'), '--state-dir', join(dir, `state${i}`), ...redisArgs]
-  if (i > 0) await waitForFile(join(dir, 'server_x25519'))
   const profile = values.profile === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', values.profile]
   const child = spawn(process.execPath, [...profile, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } })
   const watch = new OutputWatch(child)
@@ -165,11 +168,6 @@ async function startNode (dir: string, i: number, redisArgs: string[]): Promise<
   const key = await watch.waitFor(/^public key: (\S+)$/m, START_TIMEOUT_MS, child)
   if (redisArgs.length > 0) await watch.waitFor(/shared through Redis/, START_TIMEOUT_MS, child)
   return { proc: { name: `node${i + 1}`, child, pid: child.pid! }, endpoint: { protocol: 'ours', host: '127.0.0.1', port: Number(listening[1]), serverKey: key[1] } }
-}
-
-async function waitForFile (path: string): Promise<void> {
-  const { existsSync } = await import('node:fs')
-  while (!existsSync(path)) await new Promise((resolve) => setTimeout(resolve, 20))
 }
 
 async function freePort (): Promise<number> {

@@ -244,7 +244,13 @@ export class RedisRoomNode implements FanOut<Member>, RoomSync, SharedRoom {
     const ref = `${this.nodeId}:${member.id}`
     this.register(member, ref)
     // The history as this node has delivered it so far; every later line comes live: no gap, no repeat.
-    for (const entry of this.history) this.local.unicast(member, encodeMessage({ kind: 'replay', atMs: entry.atMs, line: entry.line }))
+    if (this.history.length > 0) {
+      // Marked as the embedded room marks it: what follows was said before this member came.
+      const n = this.history.length
+      this.local.unicast(member, encodeMessage({ kind: 'notice', text: `history: the last ${n} message${n === 1 ? '' : 's'} said here` }))
+      for (const entry of this.history) this.local.unicast(member, encodeMessage({ kind: 'replay', atMs: entry.atMs, line: entry.line }))
+      this.local.unicast(member, encodeMessage({ kind: 'notice', text: 'end of history' }))
+    }
     this.local.attach(member)
     const record = this.record(member, ref)
     this.cmd.hset(this.keys.members, ref, JSON.stringify(record)).catch(() => {})
