@@ -67,7 +67,11 @@ export const CHAT_CODES = {
 export const TOOL_CODES = {
   ERR_CONNECT_TIMEOUT: 'Connecting to the target (or to the tunnel server) took longer than the connect timeout.',
   ERR_PREMATURE_CLOSE: "A local stream (stdin, stdout, or a tunnel's plaintext connection) closed before its end.",
-  ERR_DEMO_CLAIM_FAILED: 'A claim the demo checks did not hold; the message says which.'
+  ERR_DEMO_CLAIM_FAILED: 'A claim the demo checks did not hold; the message says which.',
+  ERR_WEB_TOKEN: "The web bridge refused a page's WebSocket: its token was missing or wrong (open the exact URL `connect --web` printed).",
+  ERR_WEB_HOST: 'The web bridge refused a request whose Host header was not 127.0.0.1:PORT or localhost:PORT (a DNS rebinding attempt, or a proxy).',
+  ERR_WEB_ORIGIN: 'The web bridge refused a WebSocket opened by a page of another origin (another site, or another local port).',
+  ERR_WEB_ASSETS_MISSING: "The web page's files were not found next to the code: the package was built without `npm run build`."
 } as const
 
 /** Codes of the command line (lib/cli). */
