@@ -1,6 +1,7 @@
 import { EventEmitter, once } from 'node:events'
 import type { WebSocket } from 'ws'
 import { identityError } from '../errors.js'
+import { isCommand, parseCommand } from '../chat/commands.js'
 import { isConnectionLoss, ReconnectingChat, reconnectDelay, type ReconnectingChatOptions } from '../chat/client.js'
 import type { AskHostKey, HostKeyQuestion } from '../identity/host-key-verifier.js'
 import { fingerprint } from '../secure/keypair.js'
@@ -44,7 +45,8 @@ export class WebChat extends EventEmitter {
   readonly bridge: WebBridge
   readonly room = new RoomState()
   private readonly options: WebChatOptions
-  private readonly chat: ReconnectingChat
+  private chat: ReconnectingChat | undefined
+  private readonly verify: VerifyRemoteKey
   private readonly now: () => number
   private status: ConnectionStatus
   private pending: PendingQuestion | undefined
@@ -53,6 +55,8 @@ export class WebChat extends EventEmitter {
   private readonly ownFingerprint: string
   private started = false
   private leaving = false
+  /** The user typed /quit: the server's END that follows is the end. */
+  private quitting = false
   /** Set at each (re)connect: the member list and commands are asked for again once we have joined. */
   private rosterStale = true
 
@@ -66,9 +70,7 @@ export class WebChat extends EventEmitter {
     this.bridge.on('page', (page: WebSocket) => this.bridge.send(this.snapshot(), page))
     this.bridge.on('message', (message: PageMessage) => this.fromPage(message))
     this.bridge.on('refused', (refusal) => this.emit('refused', refusal))
-    this.chat = new ReconnectingChat({ ...options.chat, verify: this.verifier() })
-    this.chat.on('line', (line: string) => this.fromServer(line))
-    this.chat.on('status', (text: string) => this.onChatStatus(text))
+    this.verify = this.verifier()
   }
 
   /** Serve the page; resolves once listening (the URL is then known). */
@@ -96,14 +98,31 @@ export class WebChat extends EventEmitter {
   /** Leave the room cleanly (END), or stop trying to connect. */
   leave (): void {
     this.leaving = true
-    if (this.started) return this.chat.end()
+    if (this.started) return this.chat?.end()
     this.pending?.resolve(false)
   }
 
+  /** Chat sessions, one after the other while the server ends them (a restart) and we did not choose to leave. */
   private async connectAndWait (): Promise<Error | null> {
+    for (;;) {
+      const err = await this.session()
+      if (err !== null || this.leaving || this.quitting) return err
+      // The server sent END without our asking (it shut down, or restarts): join again once it is back.
+      this.rosterStale = true
+      this.setStatus({ state: 'reconnecting', text: 'the server ended the chat; reconnecting' })
+    }
+  }
+
+  /** One ReconnectingChat: connect (again while that fails as a lost connection would), then run until it closes. */
+  private async session (): Promise<Error | null> {
+    const chat = new ReconnectingChat({ ...this.options.chat, nick: this.room.nick ?? this.options.chat.nick, verify: this.verify })
+    chat.on('line', (line: string) => this.fromServer(line))
+    chat.on('status', (text: string) => this.onChatStatus(text))
+    this.chat = chat
+    this.started = false
     for (let attempt = 0; !this.leaving; attempt++) {
       try {
-        await this.chat.start()
+        await chat.start()
         break
       } catch (err) {
         const wasAsking = this.pending !== undefined
@@ -120,11 +139,11 @@ export class WebChat extends EventEmitter {
         await new Promise((resolve) => setTimeout(resolve, wait))
       }
     }
-    if (this.leaving && !this.started) return null
+    if (this.leaving && !chat.connected) return null
     this.started = true
-    if (this.leaving) this.chat.end()
+    if (this.leaving) chat.end()
     this.setStatus({ state: 'connected', text: `connected to ${this.options.serverAddress}` })
-    const [err] = await once(this.chat, 'close') as [Error | null]
+    const [err] = await once(chat, 'close') as [Error | null]
     return err
   }
 
@@ -183,13 +202,14 @@ export class WebChat extends EventEmitter {
       return
     }
     if (message.text.trim() === '') return
-    if (!this.chat.sendLine(message.text)) this.showStatus('not connected: that line was not sent')
+    if (this.chat?.sendLine(message.text) !== true) return this.showStatus('not connected: that line was not sent')
+    if (isCommand(message.text) && parseCommand(message.text).name === 'quit') this.quitting = true
   }
 
   private fromServer (line: string): void {
     const change = this.room.ingest(line, this.now())
     this.publish(change)
-    if (this.room.nick !== null) this.chat.nick = this.room.nick
+    if (this.room.nick !== null && this.chat !== undefined) this.chat.nick = this.room.nick
     // Our own nick comes last in a join (docs/CHAT.md 3): ask for the list and the commands then.
     if (change.nick === true && this.rosterStale) {
       this.rosterStale = false
@@ -199,7 +219,7 @@ export class WebChat extends EventEmitter {
   }
 
   private request (what: 'help' | 'names'): void {
-    if (this.chat.sendLine('/' + what)) this.room.request(what)
+    if (this.chat?.sendLine('/' + what) === true) this.room.request(what)
   }
 
   private publish (change: RoomChange): void {
