@@ -150,7 +150,10 @@ export class WebChat extends EventEmitter {
   /** After a failed first connection: the error that ends it all, or undefined to try again. */
   private async afterFailedStart (err: Error): Promise<Error | undefined> {
     // Still being asked: the person's answer, not the server's timeout, decides.
-    if (this.pending !== undefined) await this.pending.answer
+    if (this.pending !== undefined) {
+      this.setStatus({ state: 'asking', text: `the connection gave up waiting (${describe(err)}); answer the question and it is made again` })
+      await this.pending.answer
+    }
     if (this.leaving) return undefined
     if (this.declined !== undefined) {
       const q = this.declined
