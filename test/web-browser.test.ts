@@ -98,6 +98,22 @@ test('a page member and a piped terminal member exchange messages both ways', as
   t.is(await page.inputValue('#input'), '/whois ', "Tab completes a command from the server's /help")
   await page.fill('#input', '')
   t.absent(await logLine(page, 'commands:').count(), 'the /help the bridge asked for itself is not shown')
+
+  // Another tab in front: the page counts what it missed in its title, and forgets it when seen.
+  await page.evaluate(() => {
+    const { document } = globalThis as unknown as { document: object }
+    Object.defineProperty(document, 'hidden', { value: true, configurable: true })
+  })
+  bob.say('one')
+  bob.say('two')
+  await logLine(page, 'two').waitFor()
+  t.ok((await page.title()).startsWith('(2) alice · 127.0.0.1:'), await page.title())
+  await page.evaluate(() => {
+    const { document } = globalThis as unknown as { document: { dispatchEvent: (e: unknown) => void } }
+    Object.defineProperty(document, 'hidden', { value: false, configurable: true })
+    document.dispatchEvent(new Event('visibilitychange'))
+  })
+  t.ok((await page.title()).startsWith('alice · '), 'no count once the page is seen again')
   bob.child.stdin!.end()
   t.is(await bob.exited, 0)
 })
