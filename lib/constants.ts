@@ -289,6 +289,15 @@ export const NAMES_ON_JOIN_MAX = 50
 /** Longest the demo waits for any one step on 127.0.0.1: far above what loopback needs, so only a broken step hits it, and the demo fails instead of hanging. */
 export const DEMO_STEP_TIMEOUT_MS = 10_000
 
+/** The interpreter `demo --original` runs the original chat room with (a Python 3 program), looked up on PATH. */
+export const PYTHON_COMMAND = 'python3'
+
+/** Output of one process of the original kept by `demo --original`: a screenful or two is all it prints, but its client, once its server is gone, prints empty lines without end. */
+export const ORIGINAL_OUTPUT_MAX_CHARS = 64 * 1024
+
+/** How often `demo --original` looks at the original server's thread count (a thread's start gives no event): often enough to add no visible wait, rarely enough to cost nothing. */
+export const ORIGINAL_POLL_MS = 10
+
 // ---------------------------------------------------------------------------
 // Under attack: what connections that never finish may hold (docs/RELIABILITY.md).
 // ---------------------------------------------------------------------------
