@@ -10,7 +10,7 @@ async function pageSocket (url: string): Promise<{ ws: WebSocket, next: (type: B
   const u = new URL(url)
   const ws = new WebSocket(`ws://${u.host}/ws?token=${u.hash.slice(1)}`, { origin: u.origin })
   const seen: BridgeMessage[] = []
-  ws.on('message', (d) => seen.push(JSON.parse(String(d)) as BridgeMessage))
+  ws.on('message', (d) => { if (process.env['WEB_DEBUG'] !== undefined) console.error('#', String(d).slice(0, 200)); seen.push(JSON.parse(String(d)) as BridgeMessage) })
   await once(ws, 'open')
   const next = async (type: BridgeMessage['type'], where: (m: any) => boolean = () => true): Promise<any> => {
     for (;;) {
@@ -38,7 +38,7 @@ test('refusing the unknown server in the page ends the client as a no on the ter
 
 test('an answer slower than the handshake timeout still connects, once, with the key recorded', async (t) => {
   const server = await chatServer(t, tempHome(t).env)
-  const web = await webClient(t, tempHome(t).env, [`127.0.0.1:${server.port}`, '--nick', 'slow', '--handshake-timeout', '0.5'])
+  const web = await webClient(t, tempHome(t).env, [`127.0.0.1:${server.port}`, '--nick', 'slow', '--handshake-timeout', '2'])
   const page = await pageSocket(web.url)
   const hello = await page.next('hello')
   const question = hello.question ?? (await page.next('question', (m) => m.question !== null)).question

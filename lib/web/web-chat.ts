@@ -52,6 +52,8 @@ export class WebChat extends EventEmitter {
   private pending: PendingQuestion | undefined
   private declined: HostKeyQuestion | undefined
   private serverFingerprint: string | null = null
+  /** The verify call in progress (it may outlive its connection while the page asks). */
+  private verifying: Promise<void> = Promise.resolve()
   private readonly ownFingerprint: string
   private started = false
   private leaving = false
@@ -153,6 +155,8 @@ export class WebChat extends EventEmitter {
     if (this.pending !== undefined) {
       this.setStatus({ state: 'asking', text: `the connection gave up waiting (${describe(err)}); answer the question and it is made again` })
       await this.pending.answer
+      // A yes is recorded in known hosts by the verify call that asked: let it finish, or the next attempt asks again.
+      await this.verifying
     }
     if (this.leaving) return undefined
     if (this.declined !== undefined) {
@@ -167,7 +171,9 @@ export class WebChat extends EventEmitter {
   private verifier (): VerifyRemoteKey {
     const verify = this.options.verifier(this.ask)
     return async (remoteKey, info) => {
-      const ok = await verify(remoteKey, info)
+      const run = Promise.resolve(verify(remoteKey, info))
+      this.verifying = run.then(() => {}, () => {})
+      const ok = await run
       if (ok === true && this.serverFingerprint !== fingerprint(remoteKey)) {
         this.serverFingerprint = fingerprint(remoteKey)
         this.bridge.send({ type: 'server-key', fingerprint: this.serverFingerprint })
