@@ -72,6 +72,7 @@ export const TOOL_CODES = {
   ERR_WEB_HOST: 'The web bridge refused a request whose Host header was not 127.0.0.1:PORT or localhost:PORT (a DNS rebinding attempt, or a proxy).',
   ERR_WEB_ORIGIN: 'The web bridge refused a WebSocket opened by a page of another origin (another site, or another local port).',
   ERR_WEB_ASSETS_MISSING: "The web page's files were not found next to the code: the package was built without `npm run build`.",
+  ERR_NOT_NOISE_PEER: "The server's first bytes were text (an HTTP, SSH, SMTP or IRC server, say), not a noise handshake; the message quotes them.",
   ERR_ORIGINAL_NOT_FOUND: 'The folder given to `demo --original` does not hold server.py and client.py of the original chat room.',
   ERR_PYTHON_NOT_FOUND: 'python3, needed to run the original chat room, is not on PATH.',
   ERR_ORIGINAL_FAILED: "A process of the original chat room ended before the demo was done with it; the message shows the end of its stderr."
