@@ -28,7 +28,7 @@ export { Room, Member, type RoomOptions, type JoinRequest, type RoomLogEvent } f
 export { Session, type SessionOptions, type SessionState } from './chat/session.js'
 export { LocalFanOut, type FanOut, type MemberConnection, type Recipient } from './chat/fan-out.js'
 export { CHAT_COMMANDS, isCommand, parseCommand, helpLines, type ChatCommand, type CommandContext } from './chat/commands.js'
-export { formatMessage, encodeMessage, type ChatMessage, type Speaker } from './chat/messages.js'
+export { formatMessage, encodeMessage, parseServerLine, parseWhoIsHere, type ChatMessage, type ServerLine, type Speaker } from './chat/messages.js'
 export { LineSplitter, type SplitEvent } from './chat/line-splitter.js'
 export { sanitizeText } from './chat/sanitize.js'
 export { NickRegistry, type ReservedNick } from './chat/nick-registry.js'
