@@ -258,6 +258,22 @@ export const NICK_RECLAIM_ATTEMPTS = 10
 export const INPUT_HISTORY_LINES = 100
 
 // ---------------------------------------------------------------------------
+// The web client (connect --web): a local page over one WebSocket.
+// ---------------------------------------------------------------------------
+
+/** Random bytes in the page's URL token: 256 bits, as a session key, so guessing it is hopeless. */
+export const WEB_TOKEN_BYTES = 32
+
+/** Lines the bridge keeps for a page that opens (or reloads) later: a screenful or ten, not the whole day. */
+export const WEB_BACKLOG_LINES = 500
+
+/** Largest WebSocket message the bridge accepts from a page: a typed line is at most 1 KiB; 64 KiB leaves room and refuses floods. */
+export const WEB_MAX_MESSAGE_BYTES = 64 * 1024
+
+/** Address the bridge listens on: loopback only, since whoever reaches it reads and speaks in the room. */
+export const WEB_HOST = '127.0.0.1'
+
+// ---------------------------------------------------------------------------
 // A room shared by several servers through Redis (docs/SCALING.md).
 // ---------------------------------------------------------------------------
 

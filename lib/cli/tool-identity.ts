@@ -2,6 +2,7 @@ import { join, resolve } from 'node:path'
 import { DEFAULT_SERVER_KEY_FILE } from '../constants.js'
 import { AuthorizedKeys } from '../identity/authorized-keys.js'
 import { askOnTerminal } from '../identity/host-key-prompt.js'
+import type { AskHostKey } from '../identity/host-key-verifier.js'
 import { createdKeyMessage, loadKeyPair, loadOrCreateKeyPair } from '../identity/key-file.js'
 import { identityError, isNoiseChatError } from '../errors.js'
 import { shellQuote } from '../identity/shell-quote.js'
@@ -98,10 +99,11 @@ export function checkInitiatorFlags (flags: InitiatorTrustFlags): void {
  * The connecting side's verify function: pin, known hosts with accept-new
  * or strict, or (with `interactive` and a terminal) a question on stderr
  * answered on stdin, as ssh asks. It also refuses a server presenting our
- * own key: two roles, two keys.
+ * own key: two roles, two keys. With `ask` (the web page's question) the
+ * asking goes there instead, terminal or not: a person is at the page.
  */
-export function initiatorVerifier (target: HostPort, flags: InitiatorTrustFlags, ownKey: KeyPair, io: CliIO, interactive: boolean): VerifyRemoteKey {
-  const isTTY = interactive && io.stdin.isTTY === true && io.stderr.isTTY === true
+export function initiatorVerifier (target: HostPort, flags: InitiatorTrustFlags, ownKey: KeyPair, io: CliIO, interactive: boolean, ask?: AskHostKey): VerifyRemoteKey {
+  const isTTY = ask !== undefined || (interactive && io.stdin.isTTY === true && io.stderr.isTTY === true)
   const verify = verifierFromTrustOptions({
     host: target.host,
     port: target.port,
@@ -113,7 +115,7 @@ export function initiatorVerifier (target: HostPort, flags: InitiatorTrustFlags,
     strict: flags.strict,
     knownHostsFile: flags['known-hosts'] === undefined ? undefined : resolve(flags['known-hosts']),
     isTTY,
-    ask: askOnTerminal({ input: io.stdin, output: io.stderr })
+    ask: ask ?? askOnTerminal({ input: io.stdin, output: io.stderr })
   })
   return (remoteKey, info) => {
     if (samePublicKey(remoteKey, ownKey.publicKey)) {
