@@ -1,7 +1,7 @@
 import test from 'brittle'
 import { once } from 'node:events'
 import net from 'node:net'
-import { HandshakeGate, sourceOf } from '../lib/chat/handshake-gate.js'
+import { HandshakeGate, sourceOf } from '../lib/secure/handshake-gate.js'
 import type { ChatServerLogEvent } from '../lib/chat/server.js'
 import { generateKeyPair } from '../lib/secure/keypair.js'
 import { connectMember, type Member } from '../reliability/lib/members.js'

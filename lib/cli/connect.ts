@@ -10,7 +10,7 @@ import { connectChat, ReconnectingChat, type ChatClientOptions, type ChatConnect
 import { commandNames } from '../chat/commands.js'
 import { nickProblem } from '../chat/nick.js'
 import { TerminalView, type Key } from '../chat/terminal.js'
-import { parseHostPort } from '../identity/host-port.js'
+import { parseHostPort } from '../net/host-port.js'
 import { parseOptions, secondsOption } from './parse-options.js'
 import { interruptible } from './interrupt.js'
 import { INITIATOR_KEY_OPTIONS, INITIATOR_KEY_USAGE, initiatorVerifier, loadInitiatorKey } from './tool-identity.js'

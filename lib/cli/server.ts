@@ -4,7 +4,7 @@ import os from 'node:os'
 import { isAbsolute, join, resolve } from 'node:path'
 import {
   CHAT_IDLE_TIMEOUT_MS, CHAT_KEEP_ALIVE_MS, DEFAULT_CHAT_HOST, DEFAULT_CHAT_PORT, DEFAULT_HISTORY_LINES,
-  DEFAULT_MAX_CLIENTS, EXIT_OK, MAX_HISTORY_LINES, MAX_LINE_BYTES, MAX_PENDING_HANDSHAKES,
+  DEFAULT_MAX_CLIENTS, DEFAULT_MAX_CLIENTS_PER_ADDRESS, EXIT_OK, MAX_HISTORY_LINES, MAX_LINE_BYTES, MAX_PENDING_HANDSHAKES,
   MAX_PENDING_HANDSHAKES_PER_ADDRESS, RATE_LIMIT_BURST_LINES,
   RATE_LIMIT_LINES_PER_SEC, STATE_DIR_NAME
 } from '../constants.js'
@@ -46,8 +46,9 @@ Options:
   --history N            messages replayed to a joining member (default ${DEFAULT_HISTORY_LINES}, at most ${MAX_HISTORY_LINES})
   --max-clients N        most members at once (default ${DEFAULT_MAX_CLIENTS})
   --max-clients-per-address N
-                         most members from one address, an IPv6 /64 (default: no limit,
-                         since a NAT can put many people behind one address)
+                         most members from one address, an IPv6 /64 (default ${DEFAULT_MAX_CLIENTS_PER_ADDRESS}, as
+                         ngircd; not applied to loopback addresses unless given, since a
+                         local proxy carries many people under one; 0: no limit)
   --max-handshakes N[:PER_ADDRESS]
                          handshakes in progress at once: N in all (past it the oldest is
                          dropped), PER_ADDRESS from one address, an IPv6 /64 (past it new
@@ -93,7 +94,7 @@ async function run (args: string[], io: CliIO): Promise<number> {
   const historyLines = integerOption(values.history, 'history', DEFAULT_HISTORY_LINES, 0, MAX_HISTORY_LINES)
   const maxClients = integerOption(values['max-clients'], 'max-clients', DEFAULT_MAX_CLIENTS, 1, 1_000_000)
   const handshakes = handshakeLimits(values['max-handshakes'])
-  const maxClientsPerAddress = integerOption(values['max-clients-per-address'], 'max-clients-per-address', 0, 1, 1_000_000)
+  const maxClientsPerAddress = integerOption(values['max-clients-per-address'], 'max-clients-per-address', DEFAULT_MAX_CLIENTS_PER_ADDRESS, 0, 1_000_000)
   const rate = values.rate === undefined ? undefined : parseRateOption(values.rate)
   if (values.rate !== undefined && rate === undefined) {
     throw new UsageError(`--rate '${values.rate}' must be LINES_PER_SEC or LINES_PER_SEC:BURST, like 2 or 2:20 (0 turns the limit off)`)
@@ -122,6 +123,7 @@ async function run (args: string[], io: CliIO): Promise<number> {
     maxPendingHandshakes: handshakes.total,
     maxPendingHandshakesPerAddress: handshakes.perAddress,
     maxClientsPerAddress,
+    perAddressSkipsLoopback: values['max-clients-per-address'] === undefined,
     keepAlive,
     idleTimeout,
     stateDir

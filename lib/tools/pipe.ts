@@ -2,7 +2,8 @@ import type { Readable, Writable } from 'node:stream'
 import { SecureStream } from '../secure/secure-stream.js'
 import type { KeyPair } from '../secure/keypair.js'
 import type { VerifyRemoteKey } from '../secure/options.js'
-import { connectTcp, type Endpoint } from '../net/connect.js'
+import { connectTcp } from '../net/connect.js'
+import type { HostPort } from '../net/host-port.js'
 import { forward } from './relay.js'
 
 /** What both ends of a pipe or tunnel need to run a secure stream. */
@@ -33,7 +34,7 @@ export interface PipeTotals {
  * first frame, an ERR_LOCAL_KEY_REJECTED error). Rejects with the
  * connection's or the handshake's error.
  */
-export async function connectSecure (target: Endpoint, options: ConnectSecureOptions): Promise<SecureStream> {
+export async function connectSecure (target: HostPort, options: ConnectSecureOptions): Promise<SecureStream> {
   const socket = await connectTcp(target, options.connectTimeout)
   const secure = new SecureStream(true, socket, streamOptions(options))
   // The failure is reported through `opened`; without a listener the 'error' event would crash the process.

@@ -59,6 +59,16 @@ export class HandshakeGate<T> {
     return evicted
   }
 
+  /** The handshake in progress for longest, or undefined when none is. */
+  oldest (): T | undefined {
+    return this.pending.keys().next().value
+  }
+
+  /** The handshakes in progress, oldest first (a copy: releasing while iterating is safe). */
+  handshakes (): T[] {
+    return [...this.pending.keys()]
+  }
+
   /** The handshake ended (completed, failed or closed); unknown ones are ignored, so calling twice is harmless. */
   release (handshake: T): void {
     const source = this.pending.get(handshake)
