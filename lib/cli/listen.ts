@@ -8,6 +8,7 @@ import { serveKeepOpen, serveOnePipe } from '../tools/listen.js'
 import { SecureServer, type AcceptFailure } from '../secure/server.js'
 import { formatHostPort, parseListen } from '../net/host-port.js'
 import { integerOption, parseOptions, secondsOption } from './parse-options.js'
+import { READY_JSON_OPTION, READY_JSON_USAGE, readyLine } from './ready-line.js'
 import { interruptible } from './interrupt.js'
 import { describeFailure, refusalLogger, remoteOf } from './tool-report.js'
 import { RESPONDER_KEY_OPTIONS, RESPONDER_KEY_USAGE, loadResponderKey, reloadOnHangup, responderBanner, responderTrust } from './tool-identity.js'
@@ -41,6 +42,7 @@ ${RESPONDER_KEY_USAGE}
                          0: no limit); handshakes in progress: ${MAX_PENDING_HANDSHAKES_PER_ADDRESS} per address
   --handshake-timeout SEC
                          drop a connection whose handshake takes longer (default ${HANDSHAKE_TIMEOUT_MS / 1000})
+${READY_JSON_USAGE} (on stderr)
 
 Examples:
   noise-chat listen 7000 > backup.tar
@@ -54,7 +56,8 @@ async function run (args: string[], io: CliIO): Promise<number> {
     'keep-open': { type: 'boolean' },
     'max-connections': { type: 'string' },
     'max-connections-per-address': { type: 'string' },
-    'handshake-timeout': { type: 'string' }
+    'handshake-timeout': { type: 'string' },
+    ...READY_JSON_OPTION
   }, { names: ['[HOST:]PORT'], min: 1 })
   const at = parseListen(positionals[0]!, SECURE_LISTEN_HOST, '[HOST:]PORT')
   const keepOpen = values['keep-open'] === true
@@ -74,6 +77,7 @@ async function run (args: string[], io: CliIO): Promise<number> {
   })
   const bound = await acceptor.listen(at)
   io.stderr.write(responderBanner('listening', bound, keyPair, trust, (target, key) => `noise-chat pipe ${target} --server-key ${key}`))
+  if (values['ready-json'] === true) io.stderr.write(readyLine('listen', bound, keyPair))
   const reload = trust.authorizedKeys === undefined ? undefined : reloadOnHangup(trust.authorizedKeys, io, 'listen')
 
   try {

@@ -17,6 +17,7 @@ import { AuthorizedKeys } from '../identity/authorized-keys.js'
 import { errorCode, readSmallFile } from '../identity/files.js'
 import { encodePublicKey, fingerprint, type KeyPair } from '../secure/keypair.js'
 import { integerOption, parseOptions, secondsOption } from './parse-options.js'
+import { READY_JSON_OPTION, READY_JSON_USAGE, readyLine } from './ready-line.js'
 import { waitForSignal } from './signals.js'
 import { RESPONDER_KEY_OPTIONS, loadResponderKey, responderTrust } from './tool-identity.js'
 import type { CliCommand, CliIO } from './command.js'
@@ -61,6 +62,7 @@ Options:
   --log-messages         with --log, also log what members say
   --state-dir DIR        where nick bindings and bans persist
                          (default: $XDG_STATE_HOME/noise-chat, else ~/.local/state/noise-chat)
+${READY_JSON_USAGE}
 
 Lines are at most ${MAX_LINE_BYTES} bytes; the line grammar is in docs/CHAT.md.
 
@@ -85,7 +87,8 @@ const OPTIONS = {
   'idle-timeout': { type: 'string' },
   log: { type: 'string' },
   'log-messages': { type: 'boolean' },
-  'state-dir': { type: 'string' }
+  'state-dir': { type: 'string' },
+  ...READY_JSON_OPTION
 } as const
 
 async function run (args: string[], io: CliIO): Promise<number> {
@@ -137,6 +140,7 @@ async function run (args: string[], io: CliIO): Promise<number> {
     throw err
   })
   io.stdout.write(banner(bound, keyPair, trust.authorizedKeys))
+  if (values['ready-json'] === true) io.stdout.write(readyLine('server', bound, keyPair))
   const onHangup = (): void => { void reload(server, trust.authorizedKeys, admins, motdFile, io) }
   process.on('SIGHUP', onHangup)
   try {

@@ -8,6 +8,7 @@ import { TunnelClient, TunnelServer, type TunnelConnectionEnd } from '../tools/t
 import type { AcceptFailure } from '../secure/server.js'
 import { formatHostPort, parseListen, parseTarget, type HostPort } from '../net/host-port.js'
 import { integerOption, parseOptions, secondsOption } from './parse-options.js'
+import { READY_JSON_OPTION, READY_JSON_USAGE, readyLine } from './ready-line.js'
 import { waitForSignal } from './signals.js'
 import { describeFailure, refusalLogger } from './tool-report.js'
 import {
@@ -45,6 +46,7 @@ Common options:
                           connections finish this long (default ${TUNNEL_DRAIN_TIMEOUT_MS / 1000});
                           a second signal cuts them at once
   --quiet                 log only failures (default: one line per connection)
+${READY_JSON_USAGE}
 
 Client end:
 ${INITIATOR_KEY_USAGE}
@@ -75,7 +77,8 @@ const TUNNEL_OPTIONS = {
   'handshake-timeout': { type: 'string' },
   'drain-timeout': { type: 'string' },
   'max-connections-per-address': { type: 'string' },
-  quiet: { type: 'boolean' }
+  quiet: { type: 'boolean' },
+  ...READY_JSON_OPTION
 } as const
 
 const CLIENT_ONLY = ['server-key', 'accept-new', 'strict', 'known-hosts'] as const
@@ -110,6 +113,7 @@ async function run (args: string[], io: CliIO): Promise<number> {
     wireLogs(tunnel, log)
     const bound = await tunnel.listen()
     io.stderr.write(`tunnel client: plaintext on ${formatHostPort(bound)}, secure to ${formatHostPort(to)}, key ${fingerprint(keyPair.publicKey)}\n`)
+    if (values['ready-json'] === true) io.stderr.write(readyLine('tunnel client', bound, keyPair))
     return serveUntilSignal(tunnel, drainMs, io)
   }
 
@@ -125,6 +129,7 @@ async function run (args: string[], io: CliIO): Promise<number> {
   io.stderr.write(responderBanner('tunnel server: secure', bound, keyPair, trust,
     (target, key) => `noise-chat tunnel client --listen PORT --to ${target} --server-key ${key}`) +
     `forwarding to ${formatHostPort(to)}\n`)
+  if (values['ready-json'] === true) io.stderr.write(readyLine('tunnel server', bound, keyPair))
   const stopReload = trust.authorizedKeys === undefined ? undefined : reloadOnHangup(trust.authorizedKeys, io, 'tunnel server')
   try {
     return await serveUntilSignal(tunnel, drainMs, io)
