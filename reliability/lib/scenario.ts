@@ -168,7 +168,7 @@ export async function runScenario (options: ScenarioOptions): Promise<ScenarioFi
 }
 
 /** Max of the last third of `samples` less the max of the middle third. */
-function lateGrowth (samples: Array<{ ms: number, kib: number }>): number {
+export function lateGrowth (samples: Array<{ ms: number, kib: number }>): number {
   const valid = samples.filter((s) => !Number.isNaN(s.kib))
   const third = Math.floor(valid.length / 3)
   if (third === 0) return NaN
@@ -182,7 +182,8 @@ function countLog (server: ServerProcess): Record<string, number> {
   for (const e of server.log()) {
     const code = /\((\w+)\)$/.exec(e.detail ?? '')?.[1]
     const key = code === undefined ? e.event : `${e.event} ${code}`
-    counts[key] = (counts[key] ?? 0) + 1
+    // A rate-limited summary line stands for `count` refusals.
+    counts[key] = (counts[key] ?? 0) + (e.count ?? 1)
   }
   return counts
 }
@@ -194,7 +195,8 @@ async function measure (target: Target, box: import('./server-process.js').Sandb
   return figures(samples, cli ? await cliProbe(target, box, `cli${prefix}`) : undefined)
 }
 
-function figures (samples: ProbeResult[], cli: ProbeResult | undefined): ClientFigures {
+/** Probe results as the figures of one phase. */
+export function figures (samples: ProbeResult[], cli: ProbeResult | undefined): ClientFigures {
   const out: ClientFigures = {
     probes: samples.length,
     served: samples.filter((s) => s.served).length,

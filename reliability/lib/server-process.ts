@@ -10,6 +10,7 @@ import { chownSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:f
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { rssKiB } from '../../harness/proc-stat.js'
 import { parsePublicKey } from '../../lib/secure/keypair.js'
 
 /** The built CLI. */
@@ -46,6 +47,8 @@ export interface ServerLogEntry {
   fingerprint?: string
   remote?: string
   detail?: string
+  /** A rate-limited summary of refusals stands for this many (absent: one). */
+  count?: number
 }
 
 /** Options of a server process. */
@@ -161,18 +164,6 @@ export class ServerProcess {
   async crash (): Promise<void> {
     if (this.alive) this.child.kill('SIGKILL')
     await this.exited
-  }
-}
-
-/** Resident set size of a process in KiB; NaN when it is gone. */
-export function rssKiB (pid: number | undefined): number {
-  if (pid === undefined) return NaN
-  try {
-    const status = readFileSync(`/proc/${pid}/status`, 'utf8')
-    const match = /^VmRSS:\s+(\d+) kB/m.exec(status)
-    return match === null ? NaN : Number(match[1])
-  } catch {
-    return NaN
   }
 }
 
