@@ -10,7 +10,7 @@ import { encodeFrame } from '../../lib/secure/frame-codec.js'
 import { SecureStream } from '../../lib/secure/secure-stream.js'
 import { acceptAnyKey } from '../../lib/secure/options.js'
 import { generateKeyPair, type KeyPair } from '../../lib/secure/keypair.js'
-import { connectMember } from './members.js'
+import { connectMember } from '../../harness/member.js'
 import { summarize, type Summary } from './stats.js'
 
 /** Where the attack goes (always 127.0.0.1) and from where. */
