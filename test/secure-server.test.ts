@@ -1,6 +1,7 @@
 import test from 'brittle'
 import { once } from 'node:events'
 import net from 'node:net'
+import { HandshakeGate } from '../lib/secure/handshake-gate.js'
 import { RefusalLog } from '../lib/secure/refusal-log.js'
 import { SecureServer, type AcceptFailure, type SecureServerLogEvent } from '../lib/secure/server.js'
 import { SecureStream } from '../lib/secure/secure-stream.js'
@@ -121,4 +122,17 @@ test('a summary is written when the interval ends, and a quiet interval ends the
   log.add('A', 'a3')
   t.alike(lines.at(-1), { entry: 'a3', count: 1 }, 'after a quiet interval the next one goes out at once')
   log.flush()
+})
+
+test('the gate drops from the busiest source first, so a lone newcomer outlives a crowd renewed around it', (t) => {
+  const gate = new HandshakeGate<string>(4, 10)
+  gate.add('legit', 'L')
+  gate.add('a1', 'A')
+  gate.add('a2', 'A')
+  gate.add('b1', 'B')
+  t.is(gate.add('a3', 'A'), 'a1', 'the oldest of the source with the most, not the oldest overall')
+  t.is(gate.add('b2', 'B'), 'a2')
+  t.is(gate.add('c1', 'C'), 'b1', 'B now holds the most')
+  t.ok(gate.handshakes().includes('legit'), 'the lone handshake is still there')
+  t.is(gate.add('d1', 'D'), 'legit', 'once every source holds one, the oldest goes')
 })

@@ -89,10 +89,11 @@ interface Held {
  *
  * - Handshakes in progress, per source and in all (the HandshakeGate): a
  *   source past its share is refused; past the total the oldest handshake
- *   is dropped, so a crowd of stalled ones never turns a newcomer away.
+ *   of the busiest source is dropped, so a crowd of stalled ones never
+ *   turns a newcomer away.
  * - Connections held, per source and in all: past the total, while any
- *   handshake is in progress the oldest one makes room; only a server full
- *   of open streams refuses.
+ *   handshake is in progress one (chosen the same way) makes room; only a
+ *   server full of open streams refuses.
  * - The handshake timeout of every stream (the stream's own timer).
  *
  * Events: 'stream' (SecureStream, net.Socket, AcceptedPeer) once a
@@ -213,9 +214,9 @@ export class SecureServer extends EventEmitter {
     return undefined
   }
 
-  /** The server holds its most connections and some are handshaking: drop the oldest handshake for the newcomer. */
+  /** The server holds its most connections and some are handshaking: drop one (the gate's choice) for the newcomer. */
   private makeRoom (): void {
-    const oldest = this.gate.oldest()
+    const oldest = this.gate.victim()
     if (oldest === undefined) return
     this.gate.release(oldest)
     this.release(oldest)
