@@ -5,7 +5,7 @@
  */
 import type { AttackSpec } from '../attacker.js'
 import type { ProbeResult } from './probe.js'
-import { figures, lateGrowth, RssSampler, startAttack, type RunningAttack, type ScenarioFigures } from './scenario.js'
+import { duringAttacks, figures, lateGrowth, RssSampler, type ScenarioFigures } from './scenario.js'
 import { tunnelRoundTrip, type TunnelRig } from './tunnel-rig.js'
 
 export interface TunnelScenarioOptions {
@@ -28,25 +28,14 @@ export async function runTunnelScenario (options: TunnelScenarioOptions): Promis
   const before = await roundTrips(rig, 3)
   const rssBefore = rig.rssKiB()
   const sampler = new RssSampler(rig)
-  const attacks: RunningAttack[] = []
-  for (const spec of options.attacks) {
-    const attack = startAttack(spec)
-    attacks.push(attack)
-    await attack.ready
-  }
-  await sleep(options.rampMs ?? 500)
-  let attacking = true
-  const allDone = Promise.allSettled(attacks.map((a) => a.result)).then(() => { attacking = false })
-  const window = sleep(options.measureMs).then(() => { attacking = false })
-  const during: ProbeResult[] = []
-  while (attacking) {
-    during.push(await tunnelRoundTrip(rig.clientPort))
-    if (attacking) await sleep(options.gapMs ?? 100)
-  }
-  void window
-  for (const a of attacks) a.stop()
-  await allDone
-  const attacker = await Promise.all(attacks.map((a) => a.result.catch((err: Error) => ({ error: err.message }))))
+  const { measured: during, attacker } = await duringAttacks(options.attacks, options, async (attacking) => {
+    const results: ProbeResult[] = []
+    while (attacking()) {
+      results.push(await tunnelRoundTrip(rig.clientPort))
+      if (attacking()) await sleep(options.gapMs ?? 100)
+    }
+    return results
+  })
   const duringMax = sampler.maxKiB
   const rssLateGrowthKiB = lateGrowth(sampler.samples)
   await sleep(options.settleMs ?? 2000)
