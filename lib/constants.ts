@@ -227,6 +227,15 @@ export const MAX_NICKS_PER_KEY = 4
 /** Bound nicks the registry keeps at most: bounds the state file (about 100 bytes each, ~10 MB). */
 export const MAX_BOUND_NICKS = 100_000
 
+/** Mode of the state files (nicks, bans): they name who talks on the server, nobody else's business. */
+export const STATE_FILE_MODE = 0o600
+
+/** Mode of the state directory when the server creates it: owner only, like the files in it. */
+export const STATE_DIR_MODE = 0o700
+
+/** Longest a disconnection (kick, ban, flooding) waits for the notice queued before it to reach the socket: the notice explains the ABORT, but a member that does not read must not hold the server. */
+export const ABORT_FLUSH_MS = 500
+
 /** File name of the nick registry in the server's state directory. */
 export const NICK_REGISTRY_FILE = 'nicks.json'
 

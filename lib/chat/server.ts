@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events'
 import type net from 'node:net'
 import { join } from 'node:path'
 import {
-  BANS_FILE, CHAT_IDLE_TIMEOUT_MS, CHAT_KEEP_ALIVE_MS, CHAT_SHUTDOWN_GRACE_MS, DEFAULT_MAX_CLIENTS,
+  ABORT_FLUSH_MS, BANS_FILE, CHAT_IDLE_TIMEOUT_MS, CHAT_KEEP_ALIVE_MS, CHAT_SHUTDOWN_GRACE_MS, DEFAULT_MAX_CLIENTS,
   HANDSHAKE_TIMEOUT_MS, JOIN_NICK_WAIT_MS, MAX_LINE_BYTES, MAX_OUTBOUND_BYTES, MAX_PENDING_HANDSHAKES,
   MAX_PENDING_HANDSHAKES_PER_ADDRESS, NICK_REGISTRY_FILE
 } from '../constants.js'
@@ -332,9 +332,6 @@ export class ChatServer extends EventEmitter {
     this.emit('log', event)
   }
 }
-
-/** Longest a disconnection waits for the lines queued before it to reach the socket. */
-const ABORT_FLUSH_MS = 500
 
 /** The reason others are told when a member's connection failed. */
 function leaveReason (err: Error): string {
