@@ -77,7 +77,11 @@ export const TOOL_CODES = {
   ERR_INTERRUPTED: 'A transfer was interrupted by SIGINT or SIGTERM; the peer is told so in the ABORT, not that the stream ended.',
   ERR_CONNECT_CANCELLED: 'A connection attempt was cancelled by its abort signal before it was established.',
   ERR_LISTENER_BUSY: 'A `listen` without --keep-open already serves one connection; a second one that finished its handshake at the same moment is turned away.',
-  ERR_DEMO_CLAIM_FAILED: 'A claim the demo checks did not hold; the message says which.'
+  ERR_DEMO_CLAIM_FAILED: 'A claim the demo checks did not hold; the message says which.',
+  ERR_NOT_NOISE_PEER: "The server's first bytes were text (an HTTP, SSH, SMTP or IRC server, say), not a noise handshake; the message quotes them.",
+  ERR_ORIGINAL_NOT_FOUND: 'The folder given to `demo --original` does not hold server.py and client.py of the original chat room.',
+  ERR_PYTHON_NOT_FOUND: 'python3, needed to run the original chat room, is not on PATH.',
+  ERR_ORIGINAL_FAILED: "A process of the original chat room ended before the demo was done with it; the message shows the end of its stderr."
 } as const
 
 /** Codes of the command line (lib/cli). */

@@ -3,6 +3,7 @@ import { REFUSAL_LOG_INTERVAL_MS } from '../constants.js'
 import { formatHostPort, type HostPort } from '../net/host-port.js'
 import { RefusalLog } from '../secure/refusal-log.js'
 import type { AcceptFailure } from '../secure/server.js'
+import { plainSystemMessage } from './system-error.js'
 
 /**
  * One line about why a connection failed, for the logs of listen and
@@ -18,7 +19,8 @@ export function describeFailure (err: Error): string {
   }
   // The initiator checks our key after msg2 and, if it does not trust it, just closes: that lands here.
   const hint = code === 'ERR_HANDSHAKE_INCOMPLETE' ? '; a client that does not trust this key closes at this point' : ''
-  return code === '' ? firstLine(err.message) : `${firstLine(err.message)}${hint} (${code})`
+  const message = plainSystemMessage(err) ?? firstLine(err.message)
+  return code === '' ? message : `${message}${hint} (${code})`
 }
 
 /**

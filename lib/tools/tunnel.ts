@@ -4,6 +4,7 @@ import { SecureStream } from '../secure/secure-stream.js'
 import { TUNNEL_IDLE_TIMEOUT_MS, TUNNEL_KEEP_ALIVE_MS } from '../constants.js'
 import { toolError } from '../errors.js'
 import { connectTcp } from '../net/connect.js'
+import { watchTextPeer } from '../net/text-peer.js'
 import type { HostPort } from '../net/host-port.js'
 import { TcpListener } from '../net/tcp-listener.js'
 import { SecureServer, type AcceptFailure, type SecureServerLogEvent } from '../secure/server.js'
@@ -129,6 +130,8 @@ export class TunnelClient extends TunnelEnd {
       raw.destroy()
       throw toolError('ERR_PREMATURE_CLOSE', 'the plaintext connection closed before the tunnel was up')
     }
+    // A tunnel pointed at an HTTP or SSH server (say) fails at once, quoting its text.
+    watchTextPeer(raw, (err) => secure.destroy(err))
     const secure = new SecureStream(true, raw, { ...streamOptions(this.options), ...timers(this.options) })
     // Bytes the application sends before the handshake completes wait in the stream's buffer (with backpressure).
     return splice(plain, secure)
