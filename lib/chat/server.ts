@@ -11,7 +11,7 @@ import { isLoopback } from '../net/host-port.js'
 import { fingerprint, type KeyPair } from '../secure/keypair.js'
 import type { VerifyRemoteKey } from '../secure/options.js'
 import type { SecureStream } from '../secure/secure-stream.js'
-import { describeRefusal, SecureServer, type AcceptedPeer, type SecureServerLogEvent } from '../secure/server.js'
+import { refusalEntry, SecureServer, type AcceptFailure, type AcceptedPeer } from '../secure/server.js'
 import { BanList, formatDuration } from './bans.js'
 import { LocalFanOut, type MemberConnection } from './fan-out.js'
 import { HistoryFile, type HistoryEntry } from './history-file.js'
@@ -70,8 +70,6 @@ export interface ChatServerLogEvent {
   detail?: string
   /** What a member said; only room events carry it. */
   text?: string
-  /** Refusals are rate-limited per code: a summary line stands for this many (absent: one). */
-  count?: number
 }
 
 /** One connection and its state, from accept to close. */
@@ -140,13 +138,13 @@ export class ChatServer extends EventEmitter {
       maxHandshakesPerSource: options.maxPendingHandshakesPerAddress ?? MAX_PENDING_HANDSHAKES_PER_ADDRESS
     })
     this.acceptor.on('stream', (stream: SecureStream, socket: net.Socket, peer: AcceptedPeer) => this.accept(stream, socket, peer))
-    this.acceptor.on('log', (e: SecureServerLogEvent) => this.log({
-      event: 'refused',
-      remote: formatRemote(e.remote),
-      ...(e.fingerprint === undefined ? {} : { fingerprint: e.fingerprint }),
-      detail: describeRefusal(e),
-      ...(e.count === 1 ? {} : { count: e.count })
-    }))
+    // Every refusal is an event (the --log file keeps each; the CLI's human lines are rate-limited where they are printed).
+    const refused = (failure: AcceptFailure): void => {
+      const e = refusalEntry(failure)
+      this.log({ event: 'refused', remote: formatRemote(e.remote), ...(e.fingerprint === undefined ? {} : { fingerprint: e.fingerprint }), detail: `${e.detail} (${e.code})` })
+    }
+    this.acceptor.on('failure', refused)
+    this.acceptor.on('refused', refused)
   }
 
   /** A server with its nick registry and ban list loaded from the state directory. */

@@ -235,12 +235,9 @@ export class SecureServer extends EventEmitter {
     this.logRefusal(failure)
   }
 
-  private logRefusal ({ remote, source, error, remotePublicKey }: AcceptFailure): void {
-    const code = (error as { code?: string }).code ?? 'error'
-    const cause = (error as { cause?: unknown }).cause
-    const reason = code === 'ERR_REMOTE_KEY_REJECTED' && cause instanceof Error ? cause.message : error.message
-    const who = remotePublicKey === null ? {} : { fingerprint: fingerprint(remotePublicKey) }
-    this.refusals.add(code, { event: 'refused', remote, source, code, detail: firstLine(reason), ...who })
+  private logRefusal (failure: AcceptFailure): void {
+    const entry = refusalEntry(failure)
+    this.refusals.add(entry.code, entry)
   }
 
   private streamOptions (verify: SecureStreamOptions['verify']): SecureStreamOptions {
@@ -269,6 +266,15 @@ export class SecureServer extends EventEmitter {
     if (left > 0) this.perSource.set(held.source, left)
     else this.perSource.delete(held.source)
   }
+}
+
+/** A refusal or failure as one log entry (not rate-limited): its code, its reason in one line (for a refused key, the verifier's), the key's fingerprint when known. */
+export function refusalEntry ({ remote, source, error, remotePublicKey }: AcceptFailure): Omit<SecureServerLogEvent, 'count'> {
+  const code = (error as { code?: string }).code ?? 'error'
+  const cause = (error as { cause?: unknown }).cause
+  const reason = code === 'ERR_REMOTE_KEY_REJECTED' && cause instanceof Error ? cause.message : error.message
+  const who = remotePublicKey === null ? {} : { fingerprint: fingerprint(remotePublicKey) }
+  return { event: 'refused', remote, source, code, detail: firstLine(reason), ...who }
 }
 
 /** `detail (CODE)`, or for a summary `N more like this in the last S s, the last: detail (CODE)`: how the chat server and the tools write a refusal. */
