@@ -140,7 +140,7 @@ export const TRUST_FILE_MODE = 0o600
 export const PRIVATE_KEY_FILE_MAGIC = 'noise-chat-private-key-v1'
 
 // ---------------------------------------------------------------------------
-// Command line: exit codes shared by every command (documented in the README).
+// Command line: exit codes shared by every command (documented in docs/ERRORS.md).
 // ---------------------------------------------------------------------------
 
 /** Success; for pipe and listen also "the peer's END arrived, the transfer is complete". */
@@ -226,6 +226,15 @@ export const MAX_NICKS_PER_KEY = 4
 
 /** Bound nicks the registry keeps at most: bounds the state file (about 100 bytes each, ~10 MB). */
 export const MAX_BOUND_NICKS = 100_000
+
+/** Mode of the state files (nicks, bans): they name who talks on the server, nobody else's business. */
+export const STATE_FILE_MODE = 0o600
+
+/** Mode of the state directory when the server creates it: owner only, like the files in it. */
+export const STATE_DIR_MODE = 0o700
+
+/** Longest a disconnection (kick, ban, flooding) waits for the notice queued before it to reach the socket: the notice explains the ABORT, but a member that does not read must not hold the server. */
+export const ABORT_FLUSH_MS = 500
 
 /** File name of the nick registry in the server's state directory. */
 export const NICK_REGISTRY_FILE = 'nicks.json'
@@ -320,8 +329,11 @@ export const TOOL_CONNECT_TIMEOUT_MS = 10_000
 /** On SIGTERM a tunnel end stops accepting and lets open connections finish this long, then cuts them: well under systemd's 90 s stop timeout. */
 export const TUNNEL_DRAIN_TIMEOUT_MS = 30_000
 
-/** Listen host of the encrypted ends (listen, tunnel server) given only a port: they authenticate, so they may face the network, as nc -l and sshd do. */
+/** Listen host of `listen` given only a port: it authenticates and serves one transfer the user is watching, so it may face the network, as nc -l does. */
 export const SECURE_LISTEN_HOST = '0.0.0.0'
+
+/** Listen host of the tunnel server given only a port: this machine only. A tunnel server hands whoever passes its key check a connection to the service behind it, and without --authorized-keys any key passes; facing the network is a decision, written out as --listen 0.0.0.0:PORT (spiped, too, has no default address). */
+export const TUNNEL_SERVER_LISTEN_HOST = '127.0.0.1'
 
 /** Listen host of the plaintext ends (tunnel client, tap) given only a port: plaintext must not leave the machine unless asked. */
 export const PLAINTEXT_LISTEN_HOST = '127.0.0.1'
@@ -350,6 +362,24 @@ export const MAX_PENDING_HANDSHAKES = 128
 
 /** Handshakes in progress at once from one address (IPv6: one /64): a host reconnecting after a restart needs a few; an attacker holding hundreds gets only this many. */
 export const MAX_PENDING_HANDSHAKES_PER_ADDRESS = 16
+
+/** Connections (handshaking or open) a secure server holds at once by default: a bound on sockets and buffers for library users who set none (each costs a socket and at most a frame or two of buffers). */
+export const SECURE_SERVER_MAX_CONNECTIONS = 1000
+
+/** Refusals of one kind (one code) are logged at most once per this interval, the others counted into one summary line at its end: a flood of a thousand a second becomes a line every 10 s, while a rare refusal is still logged at once and in full. */
+export const REFUSAL_LOG_INTERVAL_MS = 10_000
+
+/** Default most members from one address (an IPv6 /64): ngircd's MaxConnectionsIP is 5 too; a household or small office behind one NAT fits, while one host cannot take the room. Not applied to loopback addresses unless --max-clients-per-address is given, since a peer there is this machine's own user or a local proxy (stunnel, Tor) that carries many people under one address. 0 = no limit. */
+export const DEFAULT_MAX_CLIENTS_PER_ADDRESS = 5
+
+/** Default most connections a tunnel server (or listen --keep-open) holds from one address (IPv6: one /64): half the slots, so one address never holds all of them, while a tunnel client, which carries all its application's connections from one address, still gets many. 0 = no limit. */
+export const TOOL_MAX_CONNECTIONS_PER_ADDRESS = TOOL_MAX_CONNECTIONS / 2
+
+/** Tunnel keep-alive: both ends PING after 15 s of silence, as the chat does, so an idle tunnelled connection is never taken for a dead one. */
+export const TUNNEL_KEEP_ALIVE_MS = 15_000
+
+/** Tunnel idle timeout: three missed keep-alives; a peer that vanished, or that sent half a frame and stopped, frees its slot (and its connection to the service) within 45 s. */
+export const TUNNEL_IDLE_TIMEOUT_MS = 45_000
 
 /** Largest state file (nicks, bans) the server reads: MAX_BOUND_NICKS bindings of at most ~200 bytes of JSON each, with room to spare. (The trust files' 4 MiB held only ~28,000 nicks: a busy server wrote a registry it then refused to load.) */
 export const MAX_STATE_FILE_BYTES = 32 * 1024 * 1024

@@ -1,5 +1,6 @@
 import { join, resolve } from 'node:path'
 import { DEFAULT_SERVER_KEY_FILE } from '../constants.js'
+import { toolError } from '../errors.js'
 import { AuthorizedKeys } from '../identity/authorized-keys.js'
 import { askOnTerminal } from '../identity/host-key-prompt.js'
 import type { AskHostKey } from '../identity/host-key-verifier.js'
@@ -11,7 +12,7 @@ import { defaultPaths } from '../identity/paths.js'
 import { chooseHostKeyPolicy, verifierFromTrustOptions } from '../identity/trust-policy.js'
 import { acceptAnyKey, type VerifyRemoteKey } from '../secure/options.js'
 import type { CliIO } from './command.js'
-import type { HostPort } from './address.js'
+import type { HostPort } from '../net/host-port.js'
 
 /*
  * Keys and trust for the tool commands, from their flags. The connecting
@@ -119,7 +120,7 @@ export function initiatorVerifier (target: HostPort, flags: InitiatorTrustFlags,
   })
   return (remoteKey, info) => {
     if (samePublicKey(remoteKey, ownKey.publicKey)) {
-      throw new Error(`the server presented our own key (${fingerprint(remoteKey)}); a server and its clients must have different keys`)
+      throw toolError('ERR_OWN_KEY', `the server presented our own key (${fingerprint(remoteKey)}); a server and its clients must have different keys`)
     }
     return verify(remoteKey, info)
   }
@@ -142,7 +143,7 @@ export async function responderTrust (file: string | undefined, ownKey: KeyPair)
   const base = authorizedKeys?.verifier() ?? acceptAnyKey
   const verify: VerifyRemoteKey = (remoteKey, info) => {
     if (samePublicKey(remoteKey, ownKey.publicKey)) {
-      throw new Error("the client presented this server's own key; a client must have a key of its own")
+      throw toolError('ERR_OWN_KEY', "the client presented this server's own key; a client must have a key of its own")
     }
     return base(remoteKey, info)
   }
