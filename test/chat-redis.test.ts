@@ -90,7 +90,7 @@ test('redis: three nodes, members on each, every member sees the identical seque
   for (const [i, node] of nodes.entries()) {
     for (const n of [0, 1]) members.push(await member(t, room, node, `m${i}${n}`))
   }
-  await until(() => members.every((m) => m.lines.includes('-- m21 joined (6 connected)')), 'every join everywhere')
+  await until(() => members.every((m) => m.lines.some((l) => l.startsWith('-- m21 joined'))), 'every join everywhere')
   const perSender = 25
   for (let k = 0; k < perSender; k++) {
     for (const [i, m] of members.entries()) m.send(`line ${i}.${k}`)
@@ -115,7 +115,7 @@ test('redis: history on join, presence (/names, /whois, join and leave) and /msg
   await alice.waitFor('<alice> before bob came')
   const bob = await member(t, room, b, 'bob')
   t.ok(bob.lines.some((l) => /^\[\d\d:\d\dZ\] <alice> before bob came$/.test(l)), 'history from the stream on another node')
-  await alice.waitFor('-- bob joined (2 connected)')
+  await alice.waitFor(/^-- bob joined/)
   bob.send('/names')
   await bob.waitFor('-- 2 connected:')
   await bob.waitFor(/^-- {3}alice\b/)
@@ -131,7 +131,7 @@ test('redis: history on join, presence (/names, /whois, join and leave) and /msg
   alice.send('/msg bobby again')
   await bob.waitFor('[pm from alice] again')
   bob.connection.end()
-  await alice.waitFor('-- bobby left: quit (1 connected)')
+  await alice.waitFor(/^-- bobby left: quit/)
   alice.send('/names')
   await alice.waitFor('-- 1 connected:')
 })
@@ -146,7 +146,7 @@ test('redis: a nick taken on one node is refused on another; a mute, a kick and 
   const op = await member(t, room, a, 'op', opKey)
   const carolKey = generateKeyPair()
   const carol = await member(t, room, b, 'carol', carolKey)
-  await op.waitFor('-- carol joined (2 connected)')
+  await op.waitFor(/^-- carol joined/)
   const thief = await join(b.port, room.serverKey, undefined)
   t.teardown(() => thief.connection.abort('test over'))
   thief.send('/nick carol')
