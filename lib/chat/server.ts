@@ -112,7 +112,8 @@ export class ChatServer extends EventEmitter {
       historyLines: options.historyLines,
       motd: (options.motd ?? []).map(sanitizeText),
       isOperator: options.isOperator,
-      fanOut: new LocalFanOut<Member>(options.maxOutboundBytes ?? MAX_OUTBOUND_BYTES),
+      // Lines of one event-loop turn leave together: one frame and one socket write per member per turn.
+      fanOut: new LocalFanOut<Member>(options.maxOutboundBytes ?? MAX_OUTBOUND_BYTES, { endTurn: setImmediate }),
       log: (event) => this.log(event)
     })
     this.handshakes = new HandshakeGate(
@@ -192,6 +193,8 @@ export class ChatServer extends EventEmitter {
       this.log({ event: 'refused', remote, detail: `${this.handshakes.maxPerSource} handshakes from ${source} already in progress (ERR_TOO_MANY_HANDSHAKES)` })
       return void socket.destroy()
     }
+    // Lines must leave when written: Nagle would hold a member's next turn until the last one is acknowledged.
+    socket.setNoDelay(true)
     let countedFromSource = false
     const stream = new SecureStream(false, socket, {
       keyPair: this.keyPair,
@@ -279,18 +282,13 @@ export class ChatServer extends EventEmitter {
 
   /** A member's way out, over its secure stream. */
   private memberConnection (connection: Connection): MemberConnection {
-    const { stream, socket } = connection
-    return {
-      send: (bytes) => {
-        if (!connection.ended && !stream.destroying) stream.write(bytes)
-      },
-      // What streamx still queues plus what the socket has not yet handed to the kernel.
-      bufferedBytes: () => writableBuffered(stream) + socket.writableLength,
-      close: (error?: ChatError) => {
-        if (error === undefined) return this.endConnection(connection)
-        this.abortConnection(connection, error)
-      }
-    }
+    return new StreamConnection(connection, this.closeMember)
+  }
+
+  /** How a member's connection is closed: one function for all of them. */
+  private readonly closeMember = (connection: Connection, error?: ChatError): void => {
+    if (error === undefined) return this.endConnection(connection)
+    this.abortConnection(connection, error)
   }
 
   /**
@@ -307,7 +305,7 @@ export class ChatServer extends EventEmitter {
     const giveUpAt = Date.now() + ABORT_FLUSH_MS
     const attempt = (): void => {
       if (stream.destroying) return
-      if (writableBuffered(stream) === 0 || Date.now() >= giveUpAt) return void stream.destroy(error)
+      if (stream.bufferedAmount === 0 || Date.now() >= giveUpAt) return void stream.destroy(error)
       setTimeout(attempt, 5).unref()
     }
     setImmediate(attempt)
@@ -358,9 +356,32 @@ function banError (untilMs: number | undefined, reason: string): ChatError {
   return chatError('ERR_BANNED', `your key is banned from this server${until}${reason === '' ? '' : ': ' + reason}`)
 }
 
-function writableBuffered (stream: SecureStream): number {
-  const state = (stream as unknown as { _writableState?: { buffered?: number } })._writableState
-  return state?.buffered ?? 0
+/**
+ * A member's way out over its secure stream: a class, not closures, since
+ * every member has one. The room's fan-out hands it one buffer per turn.
+ */
+class StreamConnection implements MemberConnection {
+  private readonly connection: Connection
+  private readonly closer: (connection: Connection, error?: ChatError) => void
+
+  constructor (connection: Connection, closer: (connection: Connection, error?: ChatError) => void) {
+    this.connection = connection
+    this.closer = closer
+  }
+
+  send (bytes: Buffer): void {
+    const { stream } = this.connection
+    if (!this.connection.ended && !stream.destroying) stream.write(bytes)
+  }
+
+  /** What the stream has not sealed yet, plus what the socket has not handed to the kernel. */
+  bufferedBytes (): number {
+    return this.connection.stream.bufferedAmount + this.connection.socket.writableLength
+  }
+
+  close (error?: ChatError): void {
+    this.closer(this.connection, error)
+  }
 }
 
 function closed (stream: SecureStream): Promise<void> {

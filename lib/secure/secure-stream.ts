@@ -154,6 +154,17 @@ export class SecureStream extends Duplex {
     return this.openedPromise
   }
 
+  /**
+   * Bytes accepted by write() and not yet handed to the raw stream (like
+   * ws's bufferedAmount): lets a writer bound a reader that stopped
+   * reading. What the raw stream holds itself is its own (a socket's
+   * `writableLength`).
+   */
+  get bufferedAmount (): number {
+    // streamx counts queued bytes but does not type its state.
+    return (this as unknown as { _writableState: { buffered: number } })._writableState.buffered
+  }
+
   // ---- streamx hooks -------------------------------------------------------
 
   override _open (cb: (err: Error | null) => void): void {
