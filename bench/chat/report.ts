@@ -193,9 +193,15 @@ function idleSection (r: ChatBenchResults, s: Extract<Scenario, { kind: 'idle' }
       `${o.heapPerMemberBytes === null ? 'n/a' : kib(o.heapPerMemberBytes) + ' KiB'} | ` +
       `${o.join.wallS.toFixed(1)} s | ${o.join.serverCpuS.toFixed(1)} s |`)
   }
+  if (!outcomes.some((o) => o.target !== 'ours')) {
+    lines.push('', `ngircd was not measured here (\`--idle-ngircd\` does: joining 5000 took it 306 s plain and 600 s over TLS). Its figures in the run of 2026-11-25 (commit 9d8239d): ${IDLE_NGIRCD_REFERENCE}.`)
+  }
   lines.push('')
   return lines
 }
+
+/** ngircd's idle figures from the last run that measured them, quoted when a run does not. */
+const IDLE_NGIRCD_REFERENCE = 'plain 5.1 KiB per member (RSS 5.8 -> 30.7 MiB), TLS 15.1 KiB per member (5.9 -> 79.8 MiB)'
 
 function profileSection (r: ChatBenchResults): string[] {
   if (r.profiles.length === 0) return []
