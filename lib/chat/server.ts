@@ -262,7 +262,8 @@ export class ChatServer extends EventEmitter {
     this.openSessions++
     stream.once('close', () => { this.openSessions-- })
     const splitter = new LineSplitter(MAX_LINE_BYTES)
-    const joinTimer = setTimeout(() => session.join(), this.options.joinWait ?? JOIN_NICK_WAIT_MS)
+    // Dropped once it fired or the member joined: the listeners below would otherwise keep it for the connection's life.
+    let joinTimer: NodeJS.Timeout | undefined = setTimeout(() => { joinTimer = undefined; session.join() }, this.options.joinWait ?? JOIN_NICK_WAIT_MS)
     joinTimer.unref()
     const deliver = (events: ReturnType<LineSplitter['push']>): void => {
       for (const event of events) {
@@ -270,7 +271,13 @@ export class ChatServer extends EventEmitter {
         else session.receiveOverlong(event.limit)
       }
     }
-    stream.on('data', (data: unknown) => deliver(splitter.push(data as Buffer)))
+    stream.on('data', (data: unknown) => {
+      deliver(splitter.push(data as Buffer))
+      if (joinTimer !== undefined && session.state !== 'waiting') {
+        clearTimeout(joinTimer)
+        joinTimer = undefined
+      }
+    })
     stream.on('end', () => {
       clearTimeout(joinTimer)
       deliver(splitter.end())
