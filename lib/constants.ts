@@ -273,6 +273,15 @@ export const NAMES_ON_JOIN_MAX = 50
 /** Longest the demo waits for any one step on 127.0.0.1: far above what loopback needs, so only a broken step hits it, and the demo fails instead of hanging. */
 export const DEMO_STEP_TIMEOUT_MS = 10_000
 
+/** The interpreter `demo --original` runs the original chat room with (a Python 3 program), looked up on PATH. */
+export const PYTHON_COMMAND = 'python3'
+
+/** Output of one process of the original kept by `demo --original`: a screenful or two is all it prints, but its client, once its server is gone, prints empty lines without end. */
+export const ORIGINAL_OUTPUT_MAX_CHARS = 64 * 1024
+
+/** How often `demo --original` looks at the original server's thread count (a thread's start gives no event): often enough to add no visible wait, rarely enough to cost nothing. */
+export const ORIGINAL_POLL_MS = 10
+
 // ---------------------------------------------------------------------------
 // Under attack: what connections that never finish may hold (docs/RELIABILITY.md).
 // ---------------------------------------------------------------------------
@@ -288,3 +297,28 @@ export const MAX_STATE_FILE_BYTES = 32 * 1024 * 1024
 
 /** The nick registry is written at most this often; bindings made in between go out in the next write. Serialising it costs time in its size (40 ms at 28,000 nicks), so writing it on every join let a stream of fresh keys pin the CPU. A crash loses at most the last second's bindings. */
 export const STATE_SAVE_INTERVAL_MS = 1_000
+
+// ---------------------------------------------------------------------------
+// What a new user meets (issue 13): the server's human log, pacing, history.
+// ---------------------------------------------------------------------------
+
+/** The chat server prints at most this many human event lines on stderr per SERVER_EVENT_LINES_INTERVAL_MS: a person can read that many, and an attack of thousands of refusals a second cannot flood the terminal (or a journal) with them. */
+export const SERVER_EVENT_LINES_PER_INTERVAL = 20
+
+/** The interval of SERVER_EVENT_LINES_PER_INTERVAL; past the limit one line says how many more events there were (all of them are in --log). */
+export const SERVER_EVENT_LINES_INTERVAL_MS = 10_000
+
+/** A pacing client keeps this much of the server's rate in hand (sends at 90 % of it): its clock and the server's drift a little, and a line the server refuses is lost. */
+export const PACE_RATE_FRACTION = 0.9
+
+/** A pacing client leaves this many milliseconds' worth of the server's rate unused in the burst: lines delayed on the way and then delivered together (TCP, a busy server) must still fit in the server's bucket. */
+export const PACE_JITTER_ALLOWANCE_MS = 500
+
+/** Lines a piped client queues while pacing itself before it stops reading stdin (backpressure, not memory, holds a large file). */
+export const PACE_QUEUE_MAX_LINES = 256
+
+/** The room's history is written to the state directory at most this often: a restart loses at most this much of what was said. */
+export const HISTORY_SAVE_INTERVAL_MS = 1_000
+
+/** History file in the server's state directory. */
+export const HISTORY_FILE = 'history.json'

@@ -67,7 +67,11 @@ export const CHAT_CODES = {
 export const TOOL_CODES = {
   ERR_CONNECT_TIMEOUT: 'Connecting to the target (or to the tunnel server) took longer than the connect timeout.',
   ERR_PREMATURE_CLOSE: "A local stream (stdin, stdout, or a tunnel's plaintext connection) closed before its end.",
-  ERR_DEMO_CLAIM_FAILED: 'A claim the demo checks did not hold; the message says which.'
+  ERR_DEMO_CLAIM_FAILED: 'A claim the demo checks did not hold; the message says which.',
+  ERR_NOT_NOISE_PEER: "The server's first bytes were text (an HTTP, SSH, SMTP or IRC server, say), not a noise handshake; the message quotes them.",
+  ERR_ORIGINAL_NOT_FOUND: 'The folder given to `demo --original` does not hold server.py and client.py of the original chat room.',
+  ERR_PYTHON_NOT_FOUND: 'python3, needed to run the original chat room, is not on PATH.',
+  ERR_ORIGINAL_FAILED: "A process of the original chat room ended before the demo was done with it; the message shows the end of its stderr."
 } as const
 
 /** Codes of the command line (lib/cli). */

@@ -18,6 +18,7 @@ import os from 'node:os'
 import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { fileURLToPath } from 'node:url'
+import { writeKeyFile } from '../../lib/identity/key-file.js'
 import { generateKeyPair, parsePublicKey } from '../../lib/secure/keypair.js'
 import { SecureStream } from '../../lib/secure/secure-stream.js'
 import { LineBlocks } from './link.js'
@@ -40,6 +41,8 @@ const dist = values.dist === undefined ? fileURLToPath(new URL('../../', import.
 
 async function main (): Promise<void> {
   const dir = mkdtempSync(join(os.tmpdir(), 'noise-chat-fanout-cost-'))
+  // A --key FILE must exist (only the default key is created on first use).
+  await writeKeyFile(join(dir, 'key'), generateKeyPair(), { comment: 'bench' })
   const profile = values['cpu-prof-dir'] === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', resolve(values['cpu-prof-dir'])]
   const child = spawn(process.execPath, [...profile, join(dist, 'bin', 'noise-chat.js'), 'server', '--host', '127.0.0.1', '--port', '0', '--rate', '0',
     '--max-clients', String(members + 10), '--key', join(dir, 'key'), '--state-dir', join(dir, 'state')], { stdio: ['ignore', 'pipe', 'pipe'] })

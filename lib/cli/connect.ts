@@ -3,13 +3,16 @@ import { emitKeypressEvents } from 'node:readline'
 import type { ReadStream } from 'node:tty'
 import {
   CHAT_SHUTDOWN_GRACE_MS, DEFAULT_CHAT_PORT, EXIT_CONNECT_FAILED, EXIT_FAILURE, EXIT_HANDSHAKE, EXIT_HOST_KEY,
-  EXIT_KEY_REFUSED, EXIT_OK, EXIT_STREAM_BROKEN, EXIT_USAGE, HANDSHAKE_TIMEOUT_MS, TOOL_CONNECT_TIMEOUT_MS
+  EXIT_KEY_REFUSED, EXIT_OK, EXIT_STREAM_BROKEN, EXIT_USAGE, HANDSHAKE_TIMEOUT_MS, MAX_LINE_BYTES, PACE_QUEUE_MAX_LINES,
+  TOOL_CONNECT_TIMEOUT_MS
 } from '../constants.js'
 import { UsageError } from '../errors.js'
 import { connectChat, ReconnectingChat, type ChatClientOptions, type ChatConnection } from '../chat/client.js'
 import { commandNames } from '../chat/commands.js'
+import { utcTime } from '../chat/messages.js'
 import { nickProblem } from '../chat/nick.js'
 import { TerminalView, type Key } from '../chat/terminal.js'
+import { LineSplitter, type SplitEvent } from '../chat/line-splitter.js'
 import { parseHostPort } from '../identity/host-port.js'
 import { parseOptions, secondsOption } from './parse-options.js'
 import { interruptible } from './interrupt.js'
@@ -33,7 +36,10 @@ Ctrl-C leave cleanly. A lost connection is re-established with backoff,
 checking the server's key again.
 
 Off a terminal (stdin piped): each input line is sent, each received line
-printed; at the end of input it exits 0 once the server has everything.
+printed after the UTC time it was said ([HH:MMZ], history lines with the
+time they were first said); at the end of input it exits 0 once the server has everything.
+Lines go at the rate the server states when we join (-- rate limit: ...),
+so a whole file piped in is delivered rather than cut off for flooding.
 
 Options:
   --nick NICK            join under NICK (1-16 of A-Z a-z 0-9 _ . -)
@@ -117,19 +123,29 @@ function clearerConnectError (err: unknown, target: { host: string, port: number
 async function runPiped (options: ChatClientOptions, io: CliIO): Promise<number> {
   let connection: ChatConnection | undefined
   return interruptible(io, () => connection?.stream, async () => {
-    connection = await connectChat(options)
+    // Paced: lines go at the rate the server states, so a whole file piped in is delivered, not cut off for flooding.
+    connection = await connectChat({ ...options, pace: true })
     const chat = connection
-    chat.on('line', (line: string) => io.stdout.write(line + '\n'))
+    chat.on('line', (line: string) => io.stdout.write(stampedLine(line, Date.now()) + '\n'))
     let inputEnded = false
+    const input = new LineSplitter(MAX_LINE_BYTES)
+    const send = (events: SplitEvent[]): void => {
+      for (const event of events) {
+        // A blank line would cost a token and be dropped by the server: not sent.
+        if (event.type === 'line') { if (event.text.trim() !== '') chat.sendLine(event.text) }
+        else io.stderr.write(`noise-chat connect: a line of input longer than ${event.limit} bytes was not sent\n`)
+      }
+    }
+    // Backpressure: stop reading stdin while many lines wait for the rate.
+    chat.on('sent', () => { if (chat.queuedLines < PACE_QUEUE_MAX_LINES / 2) io.stdin.resume() })
     const onData = (chunk: Buffer): void => {
       if (chat.ending || chat.stream.destroying) return
-      if (!chat.stream.write(chunk)) {
-        io.stdin.pause()
-        chat.stream.once('drain', () => io.stdin.resume())
-      }
+      send(input.push(chunk))
+      if (chat.queuedLines >= PACE_QUEUE_MAX_LINES) io.stdin.pause()
     }
     const onEnd = (): void => {
       inputEnded = true
+      send(input.end())
       chat.end()
     }
     io.stdin.on('data', onData)
@@ -148,6 +164,19 @@ async function runPiped (options: ChatClientOptions, io: CliIO): Promise<number>
     return EXIT_OK
   })
 }
+
+/**
+ * Piped output has one rule: every line starts with the UTC time it was
+ * said, `[HH:MMZ] `. History replayed on joining comes stamped by the
+ * server with its own time (and between `-- history: ...` and
+ * `-- end of history`); every other line is stamped as it arrives.
+ */
+export function stampedLine (line: string, nowMs: number): string {
+  return REPLAY_STAMP.test(line) ? line : `[${utcTime(nowMs)}] ${line}`
+}
+
+/** The server's stamp on a replayed line (docs/CHAT.md); no member line can start with it, the server writes `<nick>` first. */
+const REPLAY_STAMP = /^\[\d\d:\d\dZ\] /
 
 /** On a terminal: the TerminalView over raw-mode key presses, reconnecting on lost connections. */
 async function runTerminal (options: ChatClientOptions, io: CliIO): Promise<number> {

@@ -2,7 +2,9 @@ import { join, resolve } from 'node:path'
 import { DEFAULT_SERVER_KEY_FILE } from '../constants.js'
 import { AuthorizedKeys } from '../identity/authorized-keys.js'
 import { askOnTerminal } from '../identity/host-key-prompt.js'
-import { createdKeyMessage, loadOrCreateKeyPair } from '../identity/key-file.js'
+import { createdKeyMessage, loadKeyPair, loadOrCreateKeyPair } from '../identity/key-file.js'
+import { identityError, isNoiseChatError } from '../errors.js'
+import { shellQuote } from '../identity/shell-quote.js'
 import { encodePublicKey, fingerprint, samePublicKey, type KeyPair } from '../secure/keypair.js'
 import { defaultPaths } from '../identity/paths.js'
 import { chooseHostKeyPolicy, verifierFromTrustOptions } from '../identity/trust-policy.js'
@@ -34,8 +36,8 @@ export const RESPONDER_KEY_OPTIONS = {
 } as const
 
 /** Usage lines for INITIATOR_KEY_OPTIONS. */
-export const INITIATOR_KEY_USAGE = `  --key FILE             your private key (default: $XDG_CONFIG_HOME/noise-chat/id_x25519,
-                         created on first use)
+export const INITIATOR_KEY_USAGE = `  --key FILE             your private key; FILE must exist (make one with noise-chat keygen -f FILE)
+                         (default: $XDG_CONFIG_HOME/noise-chat/id_x25519, created on first use)
   --server-key KEY|FINGERPRINT
                          accept only this server key (base64, or SHA256:...)
   --accept-new           record an unknown server's key in known hosts on first use
@@ -43,21 +45,35 @@ export const INITIATOR_KEY_USAGE = `  --key FILE             your private key (d
   --known-hosts FILE     known hosts file (default: $XDG_CONFIG_HOME/noise-chat/known_hosts)`
 
 /** Usage lines for RESPONDER_KEY_OPTIONS. */
-export const RESPONDER_KEY_USAGE = `  --key FILE             this end's private key (default: $XDG_CONFIG_HOME/noise-chat/server_x25519,
-                         created on first use)
+export const RESPONDER_KEY_USAGE = `  --key FILE             this end's private key; FILE must exist (noise-chat keygen -f FILE makes one)
+                         (default: $XDG_CONFIG_HOME/noise-chat/server_x25519, created on first use)
   --authorized-keys FILE accept only the client keys listed in FILE (KEY NAME lines;
                          re-read on SIGHUP); without it any client key is accepted`
 
-/** Load (or create, saying so on stderr) the key of a connecting command. */
+/** Load the key of a connecting command: --key FILE, or the default one (created, saying so on stderr, on first use). */
 export function loadInitiatorKey (keyFile: string | undefined, io: CliIO): Promise<KeyPair> {
-  const path = keyFile === undefined ? defaultPaths(io.env).keyFile : resolve(keyFile)
-  return loadOrCreateKeyPair(path, { onCreate: (created) => io.stderr.write(createdKeyMessage(created) + '\n') })
+  if (keyFile !== undefined) return loadGivenKey(resolve(keyFile))
+  return loadOrCreateKeyPair(defaultPaths(io.env).keyFile, { onCreate: (created) => io.stderr.write(createdKeyMessage(created) + '\n') })
 }
 
-/** Load (or create, saying so on stderr) the key of a listening command. */
+/** Load the key of a listening command: --key FILE, or the default server key (created, saying so on stderr, on first use). */
 export function loadResponderKey (keyFile: string | undefined, io: CliIO): Promise<KeyPair> {
-  const path = keyFile === undefined ? join(defaultPaths(io.env).dir, DEFAULT_SERVER_KEY_FILE) : resolve(keyFile)
-  return loadOrCreateKeyPair(path, { onCreate: (created) => io.stderr.write(createdKeyMessage(created) + '\n') })
+  if (keyFile !== undefined) return loadGivenKey(resolve(keyFile))
+  return loadOrCreateKeyPair(join(defaultPaths(io.env).dir, DEFAULT_SERVER_KEY_FILE), { onCreate: (created) => io.stderr.write(createdKeyMessage(created) + '\n') })
+}
+
+/**
+ * A key named with --key must exist, as with `ssh -i`: a mistyped path
+ * would otherwise become a new identity (and a new folder) without a word.
+ * Only the default path is created on first use.
+ */
+async function loadGivenKey (path: string): Promise<KeyPair> {
+  try {
+    return await loadKeyPair(path)
+  } catch (err) {
+    if (!isNoiseChatError(err, 'ERR_KEY_FILE_MISSING')) throw err
+    throw identityError('ERR_KEY_FILE_MISSING', `--key: no key file at '${path}' (a key given with --key is never created); make it with: noise-chat keygen -f ${shellQuote(path)}`, err)
+  }
 }
 
 /** The flags of INITIATOR_KEY_OPTIONS as parsed. */
