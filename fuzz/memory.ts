@@ -4,6 +4,7 @@
  * a few bytes an input shows as a steady slope over hundreds of thousands
  * of inputs; noise does not.
  */
+import { slope as fitSlope } from '../harness/slope.js'
 
 /** One sample: after `input` inputs, `heapUsed` bytes were live. */
 export interface HeapSample {
@@ -74,15 +75,8 @@ export function judgeMemory (samples: readonly HeapSample[], measured = true): M
   const judged = samples.filter((s) => s.input >= last * WARM_UP_FRACTION)
   if (judged.length < 6) return { verdict: 'too few samples', ...empty }
   const n = judged.length
-  const mx = judged.reduce((a, s) => a + s.input, 0) / n
-  const my = judged.reduce((a, s) => a + s.heapUsed, 0) / n
-  let sxy = 0
-  let sxx = 0
-  for (const s of judged) {
-    sxy += (s.input - mx) * (s.heapUsed - my)
-    sxx += (s.input - mx) ** 2
-  }
-  const slope = sxx === 0 ? 0 : sxy / sxx
+  // All inputs equal (no x spread) has no slope: counted as flat.
+  const slope = fitSlope(judged.map((s) => ({ x: s.input, y: s.heapUsed }))) || 0
   const span = judged[n - 1]!.input - judged[0]!.input
   const growthBytes = slope * span
   const half = Math.floor(n / 2)

@@ -5,7 +5,7 @@ import { encodeFrame } from '../lib/secure/frame-codec.js'
 import { Handshake } from '../lib/secure/handshake.js'
 import { TransportCipher } from '../lib/secure/transport-cipher.js'
 import { sealTransportFrame } from '../lib/secure/transport-frame.js'
-import { V, hex, vectorKeys } from '../test/helpers/vectors.js'
+import { V, hex, vectorKeys } from '../harness/vectors.js'
 
 /**
  * Recorded valid sessions: what crosses the wire, in one direction, when a

@@ -23,6 +23,9 @@ export const MAX_FRAME_BODY_BYTES = 65535
 /** X25519 public and secret keys are 32 bytes. */
 export const KEY_BYTES = 32
 
+/** ChaCha20-Poly1305-IETF nonce: 4 zero bytes, then the 64-bit frame counter (PROTOCOL.md 4). */
+export const NONCE_BYTES = 12
+
 /** Poly1305 tag appended to every encrypted body. */
 export const TAG_BYTES = 16
 
@@ -81,17 +84,14 @@ export const DEFAULT_IDLE_TIMEOUT_MS = 0
 /** Writable buffer before write() says "wait": four full frames, enough to batch small writes into full frames. */
 export const STREAM_HIGH_WATER_MARK_BYTES = 4 * 65536
 
-/** Most plaintext sealed into one socket write: bounds the copy a huge write() costs while keeping syscalls few. */
+/** Most plaintext sealed into one socket write: 16 full frames (about 1 MiB) bounds the reused output buffer while keeping system calls few. */
 export const MAX_WRITE_BATCH_BYTES = 16 * MAX_DATA_BYTES
 
-/** Frames at least this large are sealed with OpenSSL (node:crypto), smaller ones with libsodium: the measured break-even on 2 cores, where OpenSSL's per-call cost is repaid by its per-byte speed and the copy it saves. */
-export const OPENSSL_MIN_FRAME_BYTES = 16 * 1024
+/** Received frames at least this large that span socket chunks are decrypted by OpenSSL reading each chunk in place; others are joined and decrypted by libsodium. Measured break-even (bench/RESULTS.md). */
+export const OPENSSL_MIN_OPEN_BYTES = 16 * 1024
 
 /** A received frame spanning more socket chunks than this is gathered into one buffer: bounds what a peer dribbling bytes can make us hold. */
 export const MAX_FRAME_PIECES = 8
-
-/** A frame whose data comes in more pieces than this is gathered into one buffer first: a cipher update per tiny write costs more than the copy. */
-export const MAX_SEAL_PARTS = 8
 
 /** Reason sent in ABORT when the stream is destroyed without an error. */
 export const DEFAULT_ABORT_REASON = 'stream destroyed'
@@ -140,7 +140,7 @@ export const TRUST_FILE_MODE = 0o600
 export const PRIVATE_KEY_FILE_MAGIC = 'noise-chat-private-key-v1'
 
 // ---------------------------------------------------------------------------
-// Command line: exit codes shared by every command (documented in the README).
+// Command line: exit codes shared by every command (documented in docs/ERRORS.md).
 // ---------------------------------------------------------------------------
 
 /** Success; for pipe and listen also "the peer's END arrived, the transfer is complete". */
@@ -227,6 +227,15 @@ export const MAX_NICKS_PER_KEY = 4
 /** Bound nicks the registry keeps at most: bounds the state file (about 100 bytes each, ~10 MB). */
 export const MAX_BOUND_NICKS = 100_000
 
+/** Mode of the state files (nicks, bans): they name who talks on the server, nobody else's business. */
+export const STATE_FILE_MODE = 0o600
+
+/** Mode of the state directory when the server creates it: owner only, like the files in it. */
+export const STATE_DIR_MODE = 0o700
+
+/** Longest a disconnection (kick, ban, flooding) waits for the notice queued before it to reach the socket: the notice explains the ABORT, but a member that does not read must not hold the server. */
+export const ABORT_FLUSH_MS = 500
+
 /** File name of the nick registry in the server's state directory. */
 export const NICK_REGISTRY_FILE = 'nicks.json'
 
@@ -249,6 +258,22 @@ export const RECONNECT_MAX_MS = 30_000
 export const INPUT_HISTORY_LINES = 100
 
 // ---------------------------------------------------------------------------
+// The web client (connect --web): a local page over one WebSocket.
+// ---------------------------------------------------------------------------
+
+/** Random bytes in the page's URL token: 256 bits, as a session key, so guessing it is hopeless. */
+export const WEB_TOKEN_BYTES = 32
+
+/** Lines the bridge keeps for a page that opens (or reloads) later: a screenful or ten, not the whole day. */
+export const WEB_BACKLOG_LINES = 500
+
+/** Largest WebSocket message the bridge accepts from a page: a typed line is at most 1 KiB; 64 KiB leaves room and refuses floods. */
+export const WEB_MAX_MESSAGE_BYTES = 64 * 1024
+
+/** Address the bridge listens on: loopback only, since whoever reaches it reads and speaks in the room. */
+export const WEB_HOST = '127.0.0.1'
+
+// ---------------------------------------------------------------------------
 // Tools: pipe, listen, tunnel, tap and demo.
 // ---------------------------------------------------------------------------
 
@@ -261,8 +286,11 @@ export const TOOL_CONNECT_TIMEOUT_MS = 10_000
 /** On SIGTERM a tunnel end stops accepting and lets open connections finish this long, then cuts them: well under systemd's 90 s stop timeout. */
 export const TUNNEL_DRAIN_TIMEOUT_MS = 30_000
 
-/** Listen host of the encrypted ends (listen, tunnel server) given only a port: they authenticate, so they may face the network, as nc -l and sshd do. */
+/** Listen host of `listen` given only a port: it authenticates and serves one transfer the user is watching, so it may face the network, as nc -l does. */
 export const SECURE_LISTEN_HOST = '0.0.0.0'
+
+/** Listen host of the tunnel server given only a port: this machine only. A tunnel server hands whoever passes its key check a connection to the service behind it, and without --authorized-keys any key passes; facing the network is a decision, written out as --listen 0.0.0.0:PORT (spiped, too, has no default address). */
+export const TUNNEL_SERVER_LISTEN_HOST = '127.0.0.1'
 
 /** Listen host of the plaintext ends (tunnel client, tap) given only a port: plaintext must not leave the machine unless asked. */
 export const PLAINTEXT_LISTEN_HOST = '127.0.0.1'
@@ -291,6 +319,24 @@ export const MAX_PENDING_HANDSHAKES = 128
 
 /** Handshakes in progress at once from one address (IPv6: one /64): a host reconnecting after a restart needs a few; an attacker holding hundreds gets only this many. */
 export const MAX_PENDING_HANDSHAKES_PER_ADDRESS = 16
+
+/** Connections (handshaking or open) a secure server holds at once by default: a bound on sockets and buffers for library users who set none (each costs a socket and at most a frame or two of buffers). */
+export const SECURE_SERVER_MAX_CONNECTIONS = 1000
+
+/** Refusals of one kind (one code) are logged at most once per this interval, the others counted into one summary line at its end: a flood of a thousand a second becomes a line every 10 s, while a rare refusal is still logged at once and in full. */
+export const REFUSAL_LOG_INTERVAL_MS = 10_000
+
+/** Default most members from one address (an IPv6 /64): ngircd's MaxConnectionsIP is 5 too; a household or small office behind one NAT fits, while one host cannot take the room. Not applied to loopback addresses unless --max-clients-per-address is given, since a peer there is this machine's own user or a local proxy (stunnel, Tor) that carries many people under one address. 0 = no limit. */
+export const DEFAULT_MAX_CLIENTS_PER_ADDRESS = 5
+
+/** Default most connections a tunnel server (or listen --keep-open) holds from one address (IPv6: one /64): half the slots, so one address never holds all of them, while a tunnel client, which carries all its application's connections from one address, still gets many. 0 = no limit. */
+export const TOOL_MAX_CONNECTIONS_PER_ADDRESS = TOOL_MAX_CONNECTIONS / 2
+
+/** Tunnel keep-alive: both ends PING after 15 s of silence, as the chat does, so an idle tunnelled connection is never taken for a dead one. */
+export const TUNNEL_KEEP_ALIVE_MS = 15_000
+
+/** Tunnel idle timeout: three missed keep-alives; a peer that vanished, or that sent half a frame and stopped, frees its slot (and its connection to the service) within 45 s. */
+export const TUNNEL_IDLE_TIMEOUT_MS = 45_000
 
 /** Largest state file (nicks, bans) the server reads: MAX_BOUND_NICKS bindings of at most ~200 bytes of JSON each, with room to spare. (The trust files' 4 MiB held only ~28,000 nicks: a busy server wrote a registry it then refused to load.) */
 export const MAX_STATE_FILE_BYTES = 32 * 1024 * 1024

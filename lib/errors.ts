@@ -1,7 +1,7 @@
 /**
  * Errors of noise-chat: one class per layer, each with a stable string
  * `code`. Messages are for people and may change; codes are for programs
- * and do not. Every code below is listed in the README (a test checks).
+ * and do not. Every code below is listed in docs/ERRORS.md (a test checks).
  *
  * No error message may contain secret key material: the only keys that
  * ever appear in one are public keys and fingerprints.
@@ -22,7 +22,15 @@ export const SECURE_STREAM_CODES = {
   ERR_NONCE_EXHAUSTED: 'This direction used its last nonce (2^64 - 2); the stream cannot carry more frames.',
   ERR_IDLE_TIMEOUT: 'No frame arrived from the peer within the idle timeout.',
   ERR_CANCELLED: 'The stream was cancelled locally, by its abort signal or by destroy().',
-  ERR_INVALID_OPTION: 'An option given to the secure stream has the wrong type or value.'
+  ERR_INVALID_OPTION: 'An option given to the secure stream has the wrong type or value.',
+  ERR_INVALID_ARGUMENT: 'A value passed to the secure stream cannot be used: a write that is not bytes, a key or buffer of the wrong size, a nonce out of range or moving backwards.',
+  ERR_INVALID_STATE: 'A secure stream operation was asked for at the wrong time (for example, handshake keys before the handshake completed).'
+} as const
+
+/** Codes of the secure server (lib/secure/server.ts): connections it turned away or dropped before their handshake finished. */
+export const SECURE_SERVER_CODES = {
+  ERR_TOO_MANY_HANDSHAKES: 'The connection was closed before its handshake finished: too many handshakes were in progress from its address, or in all (the oldest is dropped).',
+  ERR_TOO_MANY_CONNECTIONS: 'The connection was closed at once: its address already had its share of connections, or the server had its most connections open.'
 } as const
 
 /** Codes of identity and trust (lib/identity), one sentence each. */
@@ -59,7 +67,6 @@ export const CHAT_CODES = {
   ERR_KICKED: 'An operator removed the member from the room.',
   ERR_SERVER_FULL: 'The server already has its maximum number of members.',
   ERR_SERVER_SHUTDOWN: 'The server is shutting down.',
-  ERR_TOO_MANY_HANDSHAKES: 'The connection was closed before its handshake finished: too many handshakes were in progress from its address, or in all (the oldest is dropped).',
   ERR_STATE_FILE_INVALID: 'A file in the server state directory (nicks or bans) could not be parsed; the error names it.'
 } as const
 
@@ -67,7 +74,16 @@ export const CHAT_CODES = {
 export const TOOL_CODES = {
   ERR_CONNECT_TIMEOUT: 'Connecting to the target (or to the tunnel server) took longer than the connect timeout.',
   ERR_PREMATURE_CLOSE: "A local stream (stdin, stdout, or a tunnel's plaintext connection) closed before its end.",
+  ERR_TARGET_UNREACHABLE: 'The tunnel server could not connect to the service it forwards to; the message gives the system reason.',
+  ERR_OWN_KEY: "The peer presented this end's own static key: a server and its clients must have keys of their own.",
+  ERR_INTERRUPTED: 'A transfer was interrupted by SIGINT or SIGTERM; the peer is told so in the ABORT, not that the stream ended.',
+  ERR_CONNECT_CANCELLED: 'A connection attempt was cancelled by its abort signal before it was established.',
+  ERR_LISTENER_BUSY: 'A `listen` without --keep-open already serves one connection; a second one that finished its handshake at the same moment is turned away.',
   ERR_DEMO_CLAIM_FAILED: 'A claim the demo checks did not hold; the message says which.',
+  ERR_WEB_TOKEN: "The web bridge refused a page's WebSocket: its token was missing or wrong (open the exact URL `connect --web` printed).",
+  ERR_WEB_HOST: 'The web bridge refused a request whose Host header was not 127.0.0.1:PORT or localhost:PORT (a DNS rebinding attempt, or a proxy).',
+  ERR_WEB_ORIGIN: 'The web bridge refused a WebSocket opened by a page of another origin (another site, or another local port).',
+  ERR_WEB_ASSETS_MISSING: "The web page's files were not found next to the code: the package was built without `npm run build`.",
   ERR_NOT_NOISE_PEER: "The server's first bytes were text (an HTTP, SSH, SMTP or IRC server, say), not a noise handshake; the message quotes them.",
   ERR_ORIGINAL_NOT_FOUND: 'The folder given to `demo --original` does not hold server.py and client.py of the original chat room.',
   ERR_PYTHON_NOT_FOUND: 'python3, needed to run the original chat room, is not on PATH.',
@@ -80,6 +96,7 @@ export const CLI_CODES = {
 } as const
 
 export type SecureStreamErrorCode = keyof typeof SECURE_STREAM_CODES
+export type SecureServerErrorCode = keyof typeof SECURE_SERVER_CODES
 export type IdentityErrorCode = keyof typeof IDENTITY_CODES
 export type CliErrorCode = keyof typeof CLI_CODES
 export type ChatErrorCode = keyof typeof CHAT_CODES
@@ -106,6 +123,9 @@ export class NoiseChatError<C extends string = string> extends Error {
 /** Failures of the secure stream: handshake, framing, decryption, timeouts. */
 export class SecureStreamError extends NoiseChatError<SecureStreamErrorCode> {}
 
+/** Connections a secure server turned away or dropped before their handshake finished. */
+export class SecureServerError extends NoiseChatError<SecureServerErrorCode> {}
+
 /** Failures of key files, known hosts and authorized keys. */
 export class IdentityError extends NoiseChatError<IdentityErrorCode> {}
 
@@ -125,6 +145,11 @@ export class UsageError extends NoiseChatError<CliErrorCode> {
 /** Make a secure stream error; the message defaults to the code's description. */
 export function secureStreamError (code: SecureStreamErrorCode, message?: string, cause?: unknown): SecureStreamError {
   return new SecureStreamError(code, message ?? SECURE_STREAM_CODES[code], { cause })
+}
+
+/** Make a secure server error; the message defaults to the code's description. */
+export function secureServerError (code: SecureServerErrorCode, message?: string): SecureServerError {
+  return new SecureServerError(code, message ?? SECURE_SERVER_CODES[code])
 }
 
 /** Make an identity error. */

@@ -1,41 +1,52 @@
 /**
- * noise-chat: the public API. Everything a user may import is exported here
- * and nowhere else.
+ * noise-chat: the public API of the package entry. The secure stream and
+ * its server, keys, verifiers and trust files, the chat server and client,
+ * and the error classes. Everything else is either a documented subpath
+ * (`noise-chat/tools`, `noise-chat/chat`, `noise-chat/constants`) or not
+ * public at all: every export is a promise to keep.
  */
-export * from './errors.js'
-export * as constants from './constants.js'
-export * from './secure/options.js'
+
+// Errors: one class per layer, stable codes.
+export {
+  NoiseChatError, SecureStreamError, SecureServerError, IdentityError, ChatError, ToolError, UsageError, isNoiseChatError,
+  SECURE_STREAM_CODES, SECURE_SERVER_CODES, IDENTITY_CODES, CHAT_CODES, TOOL_CODES, CLI_CODES,
+  type SecureStreamErrorCode, type SecureServerErrorCode, type IdentityErrorCode, type ChatErrorCode, type ToolErrorCode, type CliErrorCode
+} from './errors.js'
+
+// The secure stream, and the one hardened server every noise-chat server uses.
 export { SecureStream, type RawStream } from './secure/secure-stream.js'
-export * from './secure/keypair.js'
-export * from './identity/paths.js'
-export * from './identity/key-file.js'
-export * from './identity/known-hosts.js'
-export * from './identity/host-key-verifier.js'
-export * from './identity/host-key-prompt.js'
-export * from './identity/trust-policy.js'
-export * from './identity/authorized-keys.js'
-export { Tap, TAP_ARROWS, type TapOptions, type TapChunk, type TapDirection, type TapEndpoint, type TapTamper, type TapConnectionRecord } from './tools/tap.js'
-export { hexdump, hexdumpLines, type HexdumpOptions } from './tools/hexdump.js'
-export { connectSecure, pipeStreams, type SecureEndOptions, type ConnectSecureOptions, type PipeTotals } from './tools/pipe.js'
-export { SecureAcceptor, type SecureAcceptorOptions, type AcceptFailure } from './tools/secure-acceptor.js'
-export { TunnelClient, TunnelServer, type TunnelOptions, type TunnelConnectionEnd } from './tools/tunnel.js'
-export { splice, type SpliceTotals } from './tools/splice.js'
-export { runDemo, type DemoClaim, type DemoOptions } from './tools/demo.js'
-export { runOriginalDemo, type OriginalDemoOptions, type OriginalDemoResult } from './tools/demo-original.js'
+export { acceptAnyKey, type SecureStreamOptions, type VerifyRemoteKey, type VerifyInfo } from './secure/options.js'
+export { SecureServer, type SecureServerOptions, type AcceptFailure, type AcceptedPeer, type VerifyClientKey, type SecureServerLogEvent } from './secure/server.js'
+
+// Keys.
+export {
+  generateKeyPair, keyPairFromSecretKey, encodePublicKey, parsePublicKey, fingerprint, shortFingerprint, isFingerprint, samePublicKey,
+  type KeyPair
+} from './secure/keypair.js'
+export {
+  loadKeyPair, loadOrCreateKeyPair, createdKeyMessage, writeKeyFile, readPublicKeyFile,
+  type KeyFile, type PublicKeyFile, type LoadOrCreateOptions, type WrittenKeyFiles
+} from './identity/key-file.js'
+export { defaultPaths, type ConfigPaths } from './identity/paths.js'
+
+// Verifiers: of a server's key (known hosts, pins, a prompt) and of a client's (authorized keys).
+export {
+  hostKeyVerifier, parseHostKeyPin,
+  type HostKeyVerifierOptions, type HostKeyPolicy, type AskHostKey, type HostKeyQuestion, type RecordedHostKey
+} from './identity/host-key-verifier.js'
+export { askOnTerminal } from './identity/host-key-prompt.js'
+export { verifierFromTrustOptions, chooseHostKeyPolicy, type TrustOptions, type TrustTarget } from './identity/trust-policy.js'
+
+// Trust files.
+export {
+  AuthorizedKeys, authorizedKeysVerifier, parseAuthorizedKeys,
+  type AuthorizedKey, type AuthorizedKeysChange, type LoadAuthorizedKeysOptions
+} from './identity/authorized-keys.js'
+export {
+  readKnownHosts, addKnownHost, forgetKnownHost, matchKnownHost, parseKnownHosts, formatKnownHostLine,
+  type KnownHost, type KnownHostMatch, type ForgottenLine
+} from './identity/known-hosts.js'
+
+// The chat server and client.
 export { ChatServer, type ChatServerOptions, type ChatServerLogEvent } from './chat/server.js'
-export { connectChat, ChatConnection, ReconnectingChat, isConnectionLoss, reconnectDelay, type ChatClientOptions, type ReconnectingChatOptions } from './chat/client.js'
-export { Room, Member, type RoomOptions, type JoinRequest, type RoomLogEvent } from './chat/room.js'
-export { Session, type SessionOptions, type SessionState } from './chat/session.js'
-export { LocalFanOut, type FanOut, type MemberConnection, type Recipient } from './chat/fan-out.js'
-export { CHAT_COMMANDS, isCommand, parseCommand, helpLines, type ChatCommand, type CommandContext } from './chat/commands.js'
-export { formatMessage, encodeMessage, type ChatMessage, type Speaker } from './chat/messages.js'
-export { LineSplitter, type SplitEvent } from './chat/line-splitter.js'
-export { sanitizeText } from './chat/sanitize.js'
-export { NickRegistry, type ReservedNick } from './chat/nick-registry.js'
-export { BanList, type Ban } from './chat/bans.js'
-export { RateLimiter, parseRateNotice, rateNoticeText, type RateLimitOptions, type StatedRate } from './chat/rate-limit.js'
-export { SendPacer } from './chat/pacer.js'
-export { HistoryFile, type HistoryEntry } from './chat/history-file.js'
-export { describeServerEvent, EventLineLimiter, type EventLineLimiterOptions } from './chat/event-lines.js'
-export { textBanner } from './net/text-peer.js'
-export { TerminalView, type Key, type KeyResult, type TerminalViewOptions } from './chat/terminal.js'
+export { connectChat, ChatConnection, ReconnectingChat, isConnectionLoss, type ChatClientOptions, type ReconnectingChatOptions } from './chat/client.js'

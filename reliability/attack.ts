@@ -1,6 +1,8 @@
 /**
  * `npm run attack`: denial-of-service attacks on the real `noise-chat
- * server` process, on 127.0.0.1, each bounded in time and in connections.
+ * server` process, and on the real `noise-chat tunnel server` (the
+ * tunnel-* scenarios: a legitimate round trip through a tunnel client is
+ * the measure), on 127.0.0.1, each bounded in time and in connections.
  * For each: how long a legitimate client waits (library probes, one after
  * the other, and the real `noise-chat connect` piped), the server's memory
  * before, during and after, and what the attacker got. Exits 1 when a
@@ -15,11 +17,13 @@ import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import type { AttackSpec } from './attacker.js'
 import { attackerAddresses, manyLoopbackAddresses } from './lib/loopback.js'
-import { connectMember } from './lib/members.js'
+import { connectMember } from '../harness/member.js'
 import { printScenario, summaryTable, type Checked } from './lib/report.js'
 import type { Target } from './lib/probe.js'
 import { runScenario, type ScenarioFigures, type Watcher } from './lib/scenario.js'
 import { ServerProcess, sandbox, type Sandbox } from './lib/server-process.js'
+import { TunnelRig } from './lib/tunnel-rig.js'
+import { runTunnelScenario } from './lib/tunnel-scenario.js'
 
 const USAGE = `Usage: node dist/reliability/attack.js [--quick] [--only NAME,...] [--json FILE]
 
@@ -33,6 +37,8 @@ Denial-of-service scenarios against the real noise-chat server on 127.0.0.1.
 interface Scenario {
   name: string
   what: string
+  /** What is attacked: the chat server (default), or a tunnel server behind which a tunnel client carries round trips to an echo service. */
+  target?: 'chat' | 'tunnel'
   serverArgs?: string[]
   attacks: (ctx: Context) => Promise<AttackSpec[]>
   measureMs: (quick: boolean) => number
@@ -50,7 +56,8 @@ interface Scenario {
 }
 
 interface Context {
-  server: ServerProcess
+  /** The attacked server's port and key (base64). */
+  server: { port: number, key: string }
   quick: boolean
   /** Attacker source addresses (127.0.0.2 up), or only 127.0.0.1 where no other exists. */
   sources: (n: number) => Promise<string[]>
@@ -242,6 +249,35 @@ const SCENARIOS: Scenario[] = [
       if (w.received !== talker.sent || w.outOfOrder !== 0) problems.push(`the observer got ${w.received} of ${talker.sent} talker lines, ${w.outOfOrder} out of order`)
       return [...problems, ...memoryLevelsOff(f)]
     }
+  },
+  {
+    name: 'tunnel-stalled-handshakes',
+    target: 'tunnel',
+    what: 'the tunnel server (`tunnel server --listen 127.0.0.1:0 --to ECHO`, any client key) under TCP connections that never send a byte and valid msg1s followed by nothing, from 200 addresses (127.0.0.2 up), each reopened 0.5 s after the server closes it; a legitimate round trip of 4 KiB through a tunnel client, again and again',
+    attacks: async ({ server, quick, sources }) => [
+      { attack: 'hold', mode: 'silent', port: server.port, sources: await sources(200), connections: quick ? 400 : 1000, durationMs: quick ? 8000 : 20_000, reopenDelayMs: 500, maxAttempts: 20_000, openPerSecond: quick ? 100 : 75 },
+      { attack: 'hold', mode: 'msg1', port: server.port, sources: await sources(200), connections: quick ? 200 : 500, durationMs: quick ? 8000 : 20_000, reopenDelayMs: 500, maxAttempts: 20_000, openPerSecond: quick ? 50 : 25 }
+    ],
+    measureMs: (quick) => quick ? 7000 : 18_000,
+    rampMs: 2000,
+    got: tunnelGot,
+    check: (f) => [...servedThroughout(f), ...tunnelCapApplied(f)]
+  },
+  {
+    name: 'tunnel-everything-at-once',
+    target: 'tunnel',
+    what: 'the tunnel server under all of it at once, from 200 addresses: silent connections, msg1 then nothing, 64 random bytes where msg1 goes, TCP connect-and-close churn, and 20 connections per lie (0xFFFF where msg1 goes, 0xFFFF for msg3, after the handshake 0xFFFF then nothing, 0xFFFF and 65534 of 65535 bytes, 20 announced and 40 sent)',
+    attacks: async ({ server, quick, sources }) => [
+      { attack: 'hold', mode: 'silent', port: server.port, sources: await sources(200), connections: quick ? 300 : 600, durationMs: quick ? 8000 : 20_000, reopenDelayMs: 500, maxAttempts: 20_000, openPerSecond: 40 },
+      { attack: 'hold', mode: 'msg1', port: server.port, sources: await sources(200), connections: quick ? 150 : 300, durationMs: quick ? 8000 : 20_000, reopenDelayMs: 500, maxAttempts: 20_000, openPerSecond: 20 },
+      { attack: 'hold', mode: 'garbage', port: server.port, sources: await sources(200), connections: quick ? 150 : 300, durationMs: quick ? 8000 : 20_000, reopenDelayMs: 200, maxAttempts: 20_000, openPerSecond: 20 },
+      { attack: 'churn', kind: 'tcp', port: server.port, sources: await sources(8), concurrency: 16, durationMs: quick ? 8000 : 20_000, maxAttempts: 1_000_000 },
+      { attack: 'lies', port: server.port, serverKey: server.key, sources: await sources(200), lies: ['lie-pre', 'lie-msg3', 'header-then-nothing', 'almost-whole-frame', 'header-says-less'], each: quick ? 5 : 20, waitMs: quick ? 8000 : 20_000 }
+    ],
+    measureMs: (quick) => quick ? 7000 : 18_000,
+    rampMs: 2000,
+    got: tunnelGot,
+    check: (f) => [...servedThroughout(f), ...tunnelCapApplied(f)]
   }
 ]
 
@@ -254,6 +290,27 @@ function holdGot (f: ScenarioFigures): string {
   const capped = f.serverLog['refused ERR_TOO_MANY_HANDSHAKES'] ?? 0
   const timedOut = f.serverLog['refused ERR_HANDSHAKE_TIMEOUT'] ?? 0
   return `${a.attempts} connections: ${a.closedWithin1s} closed by the server within 1 s, ${a.closedLater} after longer (longest ${(a.lifetimeMs.max / 1000).toFixed(1)} s)${a.gotMsg2 > 0 ? `; ${a.gotMsg2} msg2 computed for it` : ''}; the server's log: ${capped} turned away or dropped by the handshake cap (ERR_TOO_MANY_HANDSHAKES), ${timedOut} handshake timeouts`
+}
+
+/** What the attackers of a tunnel scenario got, and what the tunnel server logged (its refusal lines, summaries counted). */
+function tunnelGot (f: ScenarioFigures): string {
+  const parts = (Array.isArray(f.attacker) ? f.attacker : [f.attacker]) as Array<Record<string, unknown>>
+  const each = parts.map((a) => {
+    if (a['mode'] !== undefined) {
+      const h = a as unknown as HoldResult & { mode: string }
+      return `${h.mode}: ${h.attempts} connections, ${h.closedWithin1s} closed within 1 s, longest held ${(h.lifetimeMs.max / 1000).toFixed(1)} s${h.gotMsg2 > 0 ? `, ${h.gotMsg2} msg2 computed` : ''}`
+    }
+    if (a['kind'] !== undefined) return `churn: ${String(a['attempts'])} connections (${String(a['perSecond'])}/s)`
+    if (Array.isArray(a)) return `lies: ${liesGot({ ...f, attacker: a })}`
+    return JSON.stringify(a).slice(0, 200)
+  })
+  const log = Object.entries(f.serverLog).map(([k, v]) => `${v} x ${k.replace(/^refused /, '')}`).join(', ')
+  return `${each.join('; ')}; the tunnel server refused (its log, rate-limited, summaries counted): ${log === '' ? 'nothing' : log}`
+}
+
+/** The tunnel server applied its handshake bounds (the per-address share, or the eviction of the oldest). */
+function tunnelCapApplied (f: ScenarioFigures): string[] {
+  return (f.serverLog['refused ERR_TOO_MANY_HANDSHAKES'] ?? 0) === 0 ? ['the tunnel server never applied its handshake bounds'] : []
 }
 
 function churnGot (f: ScenarioFigures): string {
@@ -378,6 +435,7 @@ async function main (): Promise<number> {
 }
 
 async function runOne (scenario: Scenario, quick: boolean, box: Sandbox): Promise<Checked> {
+  if (scenario.target === 'tunnel') return await runTunnel(scenario, quick, box)
   const serverBox = sandbox('nc-attack-server-')
   scenario.prepare?.(serverBox)
   const server = await ServerProcess.start({ args: scenario.serverArgs ?? [], box: serverBox })
@@ -405,6 +463,32 @@ async function runOne (scenario: Scenario, quick: boolean, box: Sandbox): Promis
   } finally {
     await server.stop()
     serverBox.remove()
+  }
+}
+
+async function runTunnel (scenario: Scenario, quick: boolean, box: Sandbox): Promise<Checked> {
+  const rigBox = sandbox('nc-attack-tunnel-')
+  const rig = await TunnelRig.start(rigBox, scenario.serverArgs ?? [])
+  try {
+    const ctx: Context = { server: rig, quick, sources: (n) => attackerAddresses(n) }
+    const figures = await runTunnelScenario({
+      name: scenario.name,
+      rig,
+      attacks: await scenario.attacks(ctx),
+      measureMs: scenario.measureMs(quick),
+      rampMs: scenario.rampMs,
+      settleMs: scenario.settleMs
+    })
+    void box
+    // The refusal summaries of the last interval are written when the tunnel server stops: count them too.
+    await rig.stop()
+    figures.serverLog = rig.refusals()
+    const checked: Checked = { figures, what: scenario.what, serverArgs: scenario.serverArgs ?? [], got: scenario.got(figures), problems: scenario.check(figures) }
+    process.stdout.write(printScenario(checked) + '\n')
+    return checked
+  } finally {
+    await rig.stop()
+    rigBox.remove()
   }
 }
 

@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto'
 import net from 'node:net'
 import { createInterface } from 'node:readline'
 import { encodeFrame } from '../lib/secure/frame-codec.js'
-import { connectMember } from './lib/members.js'
+import { connectMember } from '../harness/member.js'
 import { fill, flood, longLines, nonReaders, talk, type MemberTarget } from './lib/member-attacks.js'
 import { churn, holdHandshakes, tellHandshakeLie, tellTransportLie, type ChurnOptions, type HoldOptions, type TransportLie } from './lib/raw-attacks.js'
 
@@ -100,7 +100,7 @@ async function run (spec: AttackSpec): Promise<unknown> {
 async function victim (port: number, serverKey: Buffer, phase: 'handshake' | 'frame', nick: string): Promise<void> {
   if (phase === 'frame') {
     const member = await connectMember({ port, serverKey, nick })
-    member.socket.write(Buffer.concat([Buffer.from([0x03, 0xe8]), randomBytes(500)]))
+    member.socket!.write(Buffer.concat([Buffer.from([0x03, 0xe8]), randomBytes(500)]))
     return
   }
   const socket = net.connect({ host: '127.0.0.1', port })

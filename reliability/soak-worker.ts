@@ -11,7 +11,7 @@
  * moment within the interval, so the room's traffic is even), and checks
  * every message it receives against each sender's sequence.
  */
-import { connectMember, type Member } from './lib/members.js'
+import { connectMember, type Member } from '../harness/member.js'
 import { addTallies, SequenceChecker } from './lib/sequence-check.js'
 import { Histogram } from './lib/stats.js'
 

@@ -1,10 +1,10 @@
 import test from 'brittle'
 import { once } from 'node:events'
 import net from 'node:net'
-import { HandshakeGate, sourceOf } from '../lib/chat/handshake-gate.js'
+import { HandshakeGate, sourceOf } from '../lib/secure/handshake-gate.js'
 import type { ChatServerLogEvent } from '../lib/chat/server.js'
 import { generateKeyPair } from '../lib/secure/keypair.js'
-import { connectMember, type Member } from '../reliability/lib/members.js'
+import { connectMember, type Member } from '../harness/member.js'
 import { join, startServer } from './helpers/chat-net.js'
 
 test('the gate refuses a source past its share and counts it again once one ends', (t) => {

@@ -9,6 +9,7 @@ import { main } from '../lib/cli/main.js'
 import { generateKeyPair, encodePublicKey } from '../lib/secure/keypair.js'
 import { writeKeyFile } from '../lib/identity/key-file.js'
 import { startServer, tempDir } from './helpers/chat-net.js'
+import { waitForReadyLine } from '../harness/ready-line.js'
 
 const BIN = fileURLToPath(new URL('../bin/noise-chat.js', import.meta.url))
 
@@ -32,26 +33,18 @@ interface ServerProcess {
 
 /** `noise-chat server` on 127.0.0.1, port 0; resolves once it printed its banner. Killed at teardown. */
 async function serverProcess (t: Teardown, env: NodeJS.ProcessEnv, ...args: string[]): Promise<ServerProcess> {
-  const child = spawn(process.execPath, [BIN, 'server', '--host', '127.0.0.1', '--port', '0', ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(process.execPath, [BIN, 'server', '--host', '127.0.0.1', '--port', '0', '--ready-json', ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] })
   t.teardown(async () => {
     if (child.exitCode === null && child.signalCode === null) {
       child.kill('SIGKILL')
       await once(child, 'exit')
     }
   })
-  let out = ''
   let err = ''
   child.stderr!.on('data', (d) => { err += d })
-  await new Promise<void>((resolve, reject) => {
-    child.stdout!.on('data', (d) => {
-      out += d
-      if (out.includes('connect with:') && out.endsWith('\n')) resolve()
-    })
-    child.once('exit', (code) => reject(new Error(`server exited ${String(code)}: ${err}`)))
-  })
-  const port = Number(/listening on 127\.0\.0\.1:(\d+)/.exec(out)![1])
-  const key = /^public key: (\S+)$/m.exec(out)![1]!
-  return { child, port, key, banner: out, stderr: () => err }
+  const ready = await waitForReadyLine(child, 'stdout', 30_000).catch((e: Error) => { throw new Error(`${e.message}\nstderr: ${err}`) })
+  // The English banner, all before the ready line, is still what a user reads: some tests check it.
+  return { child, port: ready.port, key: ready.publicKey, banner: ready.before, stderr: () => err }
 }
 
 interface Ran { code: number | null, stdout: string, stderr: string }

@@ -1,7 +1,7 @@
 import test from 'brittle'
 import { attackerAddresses, manyLoopbackAddresses } from '../reliability/lib/loopback.js'
 import { nonReaders, talk } from '../reliability/lib/member-attacks.js'
-import { connectMember } from '../reliability/lib/members.js'
+import { connectMember } from '../harness/member.js'
 import { cliProbe, libraryProbe } from '../reliability/lib/probe.js'
 import { tellHandshakeLie, tellTransportLie } from '../reliability/lib/raw-attacks.js'
 import { startAttack } from '../reliability/lib/scenario.js'

@@ -1,5 +1,5 @@
 import test from 'brittle'
-import { formatHostPort, parseListen, parseTarget } from '../lib/cli/address.js'
+import { formatHostPort, parseListen, parseTarget } from '../lib/net/host-port.js'
 
 test('a target needs host and port; IPv6 goes in brackets', (t) => {
   t.alike(parseTarget('127.0.0.1:7000'), { host: '127.0.0.1', port: 7000 })

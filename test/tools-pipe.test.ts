@@ -3,6 +3,7 @@ import { createHash, randomBytes } from 'node:crypto'
 import { closeSync, createReadStream, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs'
 import { join } from 'node:path'
 import { once } from 'node:events'
+import { findReadyLine } from '../harness/ready-line.js'
 import { bannerOf, cli, tempHome } from './helpers/tool-procs.js'
 
 const MIB = 1024 * 1024
@@ -35,7 +36,7 @@ test('100 MiB of random bytes go through listen and pipe both ways with the same
   const received = join(dir, 'received.bin')
   const returned = join(dir, 'returned.bin')
 
-  const listen = cli(t, ['listen', '127.0.0.1:0'], { env, stdio: [openSync(small, 'r'), openSync(received, 'w'), 'pipe'] })
+  const listen = cli(t, ['listen', '127.0.0.1:0', '--ready-json'], { env, stdio: [openSync(small, 'r'), openSync(received, 'w'), 'pipe'] })
   const { target, key } = await bannerOf(listen)
   const pipe = cli(t, ['pipe', target, '--server-key', key], { env, stdio: [openSync(big, 'r'), openSync(returned, 'w'), 'pipe'] })
 
@@ -48,7 +49,7 @@ test('100 MiB of random bytes go through listen and pipe both ways with the same
 
 test('killing the listener mid-transfer makes pipe exit 7 (truncated), never 0', async (t) => {
   const { env } = tempHome(t)
-  const listen = cli(t, ['listen', '127.0.0.1:0'], { env, stdio: ['ignore', 'ignore', 'pipe'] })
+  const listen = cli(t, ['listen', '127.0.0.1:0', '--ready-json'], { env, stdio: ['ignore', 'ignore', 'pipe'] })
   const { target, key } = await bannerOf(listen)
   const pipe = cli(t, ['pipe', target, '--server-key', key], { env })
   pipe.child.stdin!.on('error', () => {})
@@ -63,7 +64,7 @@ test('killing the listener mid-transfer makes pipe exit 7 (truncated), never 0',
 
 test('killing pipe mid-transfer makes listen exit 7, and what it wrote is not called complete', async (t) => {
   const { env } = tempHome(t)
-  const listen = cli(t, ['listen', '127.0.0.1:0'], { env, stdio: ['ignore', 'pipe', 'pipe'] })
+  const listen = cli(t, ['listen', '127.0.0.1:0', '--ready-json'], { env, stdio: ['ignore', 'pipe', 'pipe'] })
   const { target, key } = await bannerOf(listen)
   const pipe = cli(t, ['pipe', target, '--server-key', key], { env })
   pipe.child.stdin!.on('error', () => {})
@@ -77,7 +78,7 @@ test('killing pipe mid-transfer makes listen exit 7, and what it wrote is not ca
 
 test('an interrupted pipe aborts the stream: the listener learns why and exits 7', async (t) => {
   const { env } = tempHome(t)
-  const listen = cli(t, ['listen', '127.0.0.1:0'], { env, stdio: ['ignore', 'pipe', 'pipe'] })
+  const listen = cli(t, ['listen', '127.0.0.1:0', '--ready-json'], { env, stdio: ['ignore', 'pipe', 'pipe'] })
   const { target, key } = await bannerOf(listen)
   const pipe = cli(t, ['pipe', target, '--server-key', key], { env })
   pipe.child.stdin!.write('partial')
@@ -97,7 +98,7 @@ test('a client key missing from authorized keys is refused with the reason (exit
   const authorized = join(dir, 'authorized_keys')
   writeFileSync(authorized, readFileSync(friendKey + '.pub'))
 
-  const listen = cli(t, ['listen', '127.0.0.1:0', '--authorized-keys', authorized], { env, stdio: ['ignore', 'pipe', 'pipe'] })
+  const listen = cli(t, ['listen', '127.0.0.1:0', '--ready-json', '--authorized-keys', authorized], { env, stdio: ['ignore', 'pipe', 'pipe'] })
   const { target, key } = await bannerOf(listen)
 
   const stranger = cli(t, ['pipe', target, '--server-key', key], { env })
@@ -116,7 +117,7 @@ test('a client key missing from authorized keys is refused with the reason (exit
 
 test('a server key that is not the pinned one: pipe exits 4 and sends nothing', async (t) => {
   const { env } = tempHome(t)
-  const listen = cli(t, ['listen', '127.0.0.1:0'], { env, stdio: ['ignore', 'pipe', 'pipe'] })
+  const listen = cli(t, ['listen', '127.0.0.1:0', '--ready-json'], { env, stdio: ['ignore', 'pipe', 'pipe'] })
   const { target } = await bannerOf(listen)
   const wrongPin = 'SHA256:' + 'A'.repeat(43)
   const pipe = cli(t, ['pipe', target, '--server-key', wrongPin], { env })
@@ -130,7 +131,7 @@ test('a server key that is not the pinned one: pipe exits 4 and sends nothing', 
 
 test('accept-new records the server key; --strict then accepts it', async (t) => {
   const { env } = tempHome(t)
-  const listen = cli(t, ['listen', '127.0.0.1:0', '--keep-open'], { env, stdio: ['ignore', 'pipe', 'pipe'] })
+  const listen = cli(t, ['listen', '127.0.0.1:0', '--ready-json', '--keep-open'], { env, stdio: ['ignore', 'pipe', 'pipe'] })
   const { target } = await bannerOf(listen)
   const strictFirst = cli(t, ['pipe', target, '--strict'], { env })
   strictFirst.child.stdin!.end('x')
@@ -157,7 +158,7 @@ test('pipe to a closed port exits 3', async (t) => {
 
 test('listen --keep-open sends its stdin to every open connection and hears them all', async (t) => {
   const { env } = tempHome(t)
-  const listen = cli(t, ['listen', '127.0.0.1:0', '--keep-open'], { env })
+  const listen = cli(t, ['listen', '127.0.0.1:0', '--ready-json', '--keep-open'], { env })
   const { target, key } = await bannerOf(listen)
   const a = cli(t, ['pipe', target, '--server-key', key], { env })
   await listen.waitStderr(/connection from[^\n]*\n[\s\S]*$/)
@@ -180,12 +181,10 @@ test('listen --keep-open sends its stdin to every open connection and hears them
 
 test('pipe is a bare client of the chat server: lines in, the room\'s lines out, exit 0 after both ENDs', async (t) => {
   const { env } = tempHome(t)
-  const server = cli(t, ['server', '--host', '127.0.0.1', '--port', '0'], { env })
-  const text = await server.waitStdout(/connect with: .*--server-key \S+/)
-  const at = /listening on 127\.0\.0\.1:(\d+)/.exec(text)
-  const key = /--server-key (\S+)/.exec(text)
-  t.ok(at !== null && key !== null, 'the server printed its address and key')
-  const pipe = cli(t, ['pipe', `127.0.0.1:${at![1]!}`, '--server-key', key![1]!], { env })
+  const server = cli(t, ['server', '--host', '127.0.0.1', '--port', '0', '--ready-json'], { env })
+  const ready = findReadyLine(await server.waitStdout(/^\{"event":"ready".*\n/m))
+  t.ok(ready !== undefined, 'the server printed its address and key')
+  const pipe = cli(t, ['pipe', `127.0.0.1:${ready!.port}`, '--server-key', ready!.publicKey], { env })
   pipe.child.stdin!.end('/nick piper\nhello from a pipe\n')
   t.is(await pipe.exited, 0, pipe.stderr().trim().split('\n').pop())
   t.ok(pipe.stdout().includes('<piper> hello from a pipe'), 'the room relayed the line, stamped with the nick')

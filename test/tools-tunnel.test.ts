@@ -220,7 +220,7 @@ test('noise-chat tunnel server and client carry HTTP and exit 0 on SIGTERM after
   const { env } = tempHome(t)
   const service = http.createServer((req, res) => res.end(`hello ${req.url}`))
   const servicePort = await listenOn(t, service)
-  const server = cli(t, ['tunnel', 'server', '--listen', '127.0.0.1:0', '--to', `127.0.0.1:${servicePort}`], { env })
+  const server = cli(t, ['tunnel', 'server', '--listen', '127.0.0.1:0', '--to', `127.0.0.1:${servicePort}`, '--ready-json'], { env })
   const { target, key } = await bannerOf(server)
   const probe = net.createServer()
   const clientPort = await listenOn(t, probe)

@@ -1,18 +1,19 @@
-import { EventEmitter, once } from 'node:events'
-import net from 'node:net'
+import { EventEmitter } from 'node:events'
+import type net from 'node:net'
 import { join } from 'node:path'
 import {
-  BANS_FILE, CHAT_IDLE_TIMEOUT_MS, DEFAULT_HISTORY_LINES, HISTORY_FILE, CHAT_KEEP_ALIVE_MS, CHAT_SHUTDOWN_GRACE_MS, DEFAULT_MAX_CLIENTS,
+  ABORT_FLUSH_MS, BANS_FILE, CHAT_IDLE_TIMEOUT_MS, DEFAULT_HISTORY_LINES, HISTORY_FILE, CHAT_KEEP_ALIVE_MS, CHAT_SHUTDOWN_GRACE_MS, DEFAULT_MAX_CLIENTS,
   HANDSHAKE_TIMEOUT_MS, JOIN_NICK_WAIT_MS, MAX_LINE_BYTES, MAX_OUTBOUND_BYTES, MAX_PENDING_HANDSHAKES,
   MAX_PENDING_HANDSHAKES_PER_ADDRESS, NICK_REGISTRY_FILE
 } from '../constants.js'
 import { chatError, type ChatError } from '../errors.js'
+import { isLoopback } from '../net/host-port.js'
 import { fingerprint, type KeyPair } from '../secure/keypair.js'
 import type { VerifyRemoteKey } from '../secure/options.js'
-import { SecureStream } from '../secure/secure-stream.js'
+import type { SecureStream } from '../secure/secure-stream.js'
+import { refusalEntry, SecureServer, type AcceptFailure, type AcceptedPeer } from '../secure/server.js'
 import { BanList, formatDuration } from './bans.js'
 import { LocalFanOut, type MemberConnection } from './fan-out.js'
-import { HandshakeGate, sourceOf } from './handshake-gate.js'
 import { HistoryFile, type HistoryEntry } from './history-file.js'
 import { LineSplitter } from './line-splitter.js'
 import { NickRegistry, type ReservedNick } from './nick-registry.js'
@@ -56,6 +57,8 @@ export interface ChatServerOptions {
   maxPendingHandshakesPerAddress?: number
   /** Most members from one address (an IPv6 /64); absent or 0: no limit (a NAT can put a whole office behind one address). */
   maxClientsPerAddress?: number
+  /** When true, maxClientsPerAddress does not apply to loopback addresses (this machine's users, or a local proxy carrying many people). */
+  perAddressSkipsLoopback?: boolean
 }
 
 /** One event of the server's log: room events plus connections and refusals. */
@@ -92,9 +95,10 @@ export class ChatServer extends EventEmitter {
   readonly keyPair: KeyPair
   readonly maxClients: number
   private readonly options: ChatServerOptions
-  private readonly tcp: net.Server
+  /** Accepts connections and runs their handshakes, with the handshake gate and the connection caps. */
+  private readonly acceptor: SecureServer
+  /** Connections past the handshake. */
   private readonly connections = new Set<Connection>()
-  private readonly handshakes: HandshakeGate<Connection>
   /** Members admitted per source address, when --max-clients-per-address is set. */
   private readonly membersBySource = new Map<string, number>()
   private closing = false
@@ -122,13 +126,26 @@ export class ChatServer extends EventEmitter {
       history: history?.entries,
       onHistory: history === undefined ? undefined : (entries) => history.file.save(entries)
     })
-    this.handshakes = new HandshakeGate(
-      options.maxPendingHandshakes ?? MAX_PENDING_HANDSHAKES,
-      options.maxPendingHandshakesPerAddress ?? MAX_PENDING_HANDSHAKES_PER_ADDRESS
-    )
-    this.tcp = net.createServer({ allowHalfOpen: true, pauseOnConnect: true }, (socket) => this.accept(socket))
-    // Handshakes in progress count too; the gate keeps a crowd of them from starving the members.
-    this.tcp.maxConnections = this.maxClients + this.handshakes.maxTotal
+    const maxHandshakes = options.maxPendingHandshakes ?? MAX_PENDING_HANDSHAKES
+    this.acceptor = new SecureServer({
+      keyPair: this.keyPair,
+      verify: (key, info, peer) => this.verifyMember(key, info, peer),
+      keepAlive: options.keepAlive ?? CHAT_KEEP_ALIVE_MS,
+      idleTimeout: options.idleTimeout ?? CHAT_IDLE_TIMEOUT_MS,
+      handshakeTimeout: options.handshakeTimeout ?? HANDSHAKE_TIMEOUT_MS,
+      // Handshakes in progress count too; the gate keeps a crowd of them from starving the members.
+      maxConnections: this.maxClients + maxHandshakes,
+      maxHandshakes,
+      maxHandshakesPerSource: options.maxPendingHandshakesPerAddress ?? MAX_PENDING_HANDSHAKES_PER_ADDRESS
+    })
+    this.acceptor.on('stream', (stream: SecureStream, socket: net.Socket, peer: AcceptedPeer) => this.accept(stream, socket, peer))
+    // Every refusal is an event (the --log file keeps each; the CLI's human lines are rate-limited where they are printed).
+    const refused = (failure: AcceptFailure): void => {
+      const e = refusalEntry(failure)
+      this.log({ event: 'refused', remote: formatRemote(e.remote), ...(e.fingerprint === undefined ? {} : { fingerprint: e.fingerprint }), detail: `${e.detail} (${e.code})` })
+    }
+    this.acceptor.on('failure', refused)
+    this.acceptor.on('refused', refused)
   }
 
   /** A server with its nick registry and ban list loaded from the state directory. */
@@ -146,18 +163,13 @@ export class ChatServer extends EventEmitter {
   }
 
   /** Listen; resolves to the address bound (port 0 picks a free one). */
-  async listen (port: number, host: string): Promise<{ host: string, port: number }> {
-    const failed = once(this.tcp, 'error').then(([err]) => { throw err as Error })
-    this.tcp.listen(port, host)
-    await Promise.race([once(this.tcp, 'listening'), failed])
-    failed.catch(() => {})
-    const address = this.tcp.address() as net.AddressInfo
-    return { host: address.address, port: address.port }
+  listen (port: number, host: string): Promise<{ host: string, port: number }> {
+    return this.acceptor.listen({ host, port })
   }
 
   /** Connections open now (handshaking or in the room). */
   get connectionCount (): number {
-    return this.connections.size
+    return this.acceptor.size
   }
 
   /** Replace the reserved nicks (SIGHUP reload). */
@@ -179,13 +191,10 @@ export class ChatServer extends EventEmitter {
   async close (notice = 'the server is shutting down'): Promise<void> {
     if (this.closing) return
     this.closing = true
-    this.tcp.close()
+    // Handshakes in progress are cut; members not yet joined get END like the rest.
+    this.acceptor.stopAccepting(chatError('ERR_SERVER_SHUTDOWN', notice))
     this.room.close(notice)
-    for (const c of this.connections) {
-      // Handshakes in progress are cut; members not yet joined get END like the rest.
-      if (c.session === undefined) c.stream.destroy(chatError('ERR_SERVER_SHUTDOWN', notice))
-      else this.endConnection(c)
-    }
+    for (const c of this.connections) this.endConnection(c)
     const grace = this.options.closeGrace ?? CHAT_SHUTDOWN_GRACE_MS
     const deadline = new Promise<void>((resolve) => setTimeout(resolve, grace).unref())
     await Promise.race([Promise.all([...this.connections].map((c) => closed(c.stream))), deadline])
@@ -194,62 +203,42 @@ export class ChatServer extends EventEmitter {
     await Promise.allSettled([this.room.registry.flush(), this.room.bans.flush(), this.historyFile?.flush()])
   }
 
-  private accept (socket: net.Socket): void {
-    const remote = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}`
-    if (this.closing) return void socket.destroy()
-    const source = sourceOf(socket.remoteAddress)
-    if (!this.handshakes.admits(source)) {
-      this.log({ event: 'refused', remote, detail: `${this.handshakes.maxPerSource} handshakes from ${source} already in progress (ERR_TOO_MANY_HANDSHAKES)` })
-      return void socket.destroy()
-    }
+  /** A connection past its handshake, its key accepted: it becomes a member. */
+  private accept (stream: SecureStream, socket: net.Socket, peer: AcceptedPeer): void {
+    const remote = formatRemote(peer.remote)
+    if (this.closing) return void stream.destroy(chatError('ERR_SERVER_SHUTDOWN', 'the server is shutting down'))
     // Lines must leave when written: Nagle would hold a member's next turn until the last one is acknowledged.
     socket.setNoDelay(true)
-    let countedFromSource = false
-    const stream = new SecureStream(false, socket, {
-      keyPair: this.keyPair,
-      verify: async (key, info) => {
-        const ok = await this.verifyMember(key, info)
-        if (ok === true && !stream.destroying) countedFromSource = this.admitFrom(source)
-        return ok
-      },
-      keepAlive: this.options.keepAlive ?? CHAT_KEEP_ALIVE_MS,
-      idleTimeout: this.options.idleTimeout ?? CHAT_IDLE_TIMEOUT_MS,
-      handshakeTimeout: this.options.handshakeTimeout ?? HANDSHAKE_TIMEOUT_MS
-    })
     const connection: Connection = { socket, stream, session: undefined, ended: false, closeTimer: undefined }
     this.connections.add(connection)
-    const evicted = this.handshakes.add(connection, source)
-    evicted?.stream.destroy(chatError('ERR_TOO_MANY_HANDSHAKES', `dropped to make room: ${this.handshakes.maxTotal} handshakes were in progress`))
     stream.on('error', (err: Error) => this.onStreamError(connection, err, remote))
     stream.on('close', () => {
-      if (countedFromSource) this.releaseFrom(source)
-      this.handshakes.release(connection)
       clearTimeout(connection.closeTimer)
       this.connections.delete(connection)
       connection.session?.end('connection lost')
     })
-    stream.opened.then(() => {
-      this.handshakes.release(connection)
-      this.open(connection, remote)
-    }, () => {})
-    socket.resume()
+    this.open(connection, remote)
   }
 
   /** Allowlist first, then the ban list, then room for one more. Thrown messages reach the client. */
-  private async verifyMember (key: Buffer, info: Parameters<VerifyRemoteKey>[1]): Promise<boolean> {
+  private async verifyMember (key: Buffer, info: Parameters<VerifyRemoteKey>[1], peer: AcceptedPeer): Promise<boolean> {
     if (this.options.verify !== undefined && (await this.options.verify(key, info)) !== true) return false
     const ban = this.room.bans.find(key, Date.now())
     if (ban !== undefined) throw banError(ban.untilMs, ban.reason)
     if (this.openSessions >= this.maxClients) {
       throw chatError('ERR_SERVER_FULL', `the server is full (${this.maxClients} members); try again later`)
     }
+    if (!peer.stream.destroying && this.admitFrom(peer.source, peer.remote.host)) {
+      peer.stream.once('close', () => this.releaseFrom(peer.source))
+    }
     return true
   }
 
   /** Count one more member from `source`; refuse it when the address has its share. False when there is no share to count. */
-  private admitFrom (source: string): boolean {
+  private admitFrom (source: string, host: string): boolean {
     const max = this.options.maxClientsPerAddress ?? 0
     if (max <= 0) return false
+    if (this.options.perAddressSkipsLoopback === true && isLoopback(host)) return false
     const members = this.membersBySource.get(source) ?? 0
     if (members >= max) throw chatError('ERR_SERVER_FULL', `your address already has ${max} members here, the most the server allows from one address; try again later`)
     this.membersBySource.set(source, members + 1)
@@ -356,9 +345,6 @@ export class ChatServer extends EventEmitter {
   }
 }
 
-/** Longest a disconnection waits for the lines queued before it to reach the socket. */
-const ABORT_FLUSH_MS = 500
-
 /** The reason others are told when a member's connection failed. */
 function leaveReason (err: Error): string {
   const code = (err as { code?: string }).code
@@ -403,6 +389,11 @@ class StreamConnection implements MemberConnection {
 function closed (stream: SecureStream): Promise<void> {
   if (stream.destroyed) return Promise.resolve()
   return new Promise((resolve) => stream.once('close', () => resolve()))
+}
+
+/** How the log writes a peer's address (as it always has: `host:port`, IPv6 unbracketed). */
+function formatRemote (remote: { host: string, port: number }): string {
+  return `${remote.host}:${remote.port}`
 }
 
 function firstLine (text: string): string {

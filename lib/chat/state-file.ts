@@ -1,11 +1,7 @@
 import { mkdir, readFile, rename, writeFile, unlink } from 'node:fs/promises'
 import { dirname } from 'node:path'
-import { MAX_STATE_FILE_BYTES } from '../constants.js'
+import { MAX_STATE_FILE_BYTES, STATE_DIR_MODE, STATE_FILE_MODE } from '../constants.js'
 import { chatError } from '../errors.js'
-
-/** Mode of the state files: they name who talks on the server, nobody else's business. */
-const STATE_FILE_MODE = 0o600
-const STATE_DIR_MODE = 0o700
 
 /**
  * One JSON file in the server's state directory, written atomically: the

@@ -12,11 +12,14 @@ import { commandNames } from '../chat/commands.js'
 import { utcTime } from '../chat/messages.js'
 import { nickProblem } from '../chat/nick.js'
 import { TerminalView, type Key } from '../chat/terminal.js'
+import { formatHostPort, parseHostPort } from '../net/host-port.js'
+import type { AskHostKey } from '../identity/host-key-verifier.js'
+import type { VerifyRemoteKey } from '../secure/options.js'
 import { LineSplitter, type SplitEvent } from '../chat/line-splitter.js'
-import { parseHostPort } from '../identity/host-port.js'
 import { parseOptions, secondsOption } from './parse-options.js'
 import { interruptible } from './interrupt.js'
 import { INITIATOR_KEY_OPTIONS, INITIATOR_KEY_USAGE, initiatorVerifier, loadInitiatorKey } from './tool-identity.js'
+import { runWeb, takeWebFlags, WEB_USAGE } from './connect-web.js'
 import type { CliCommand, CliIO } from './command.js'
 
 const USAGE = `Usage: noise-chat connect HOST[:PORT] [options]
@@ -41,8 +44,13 @@ time they were first said); at the end of input it exits 0 once the server has e
 Lines go at the rate the server states when we join (-- rate limit: ...),
 so a whole file piped in is delivered rather than cut off for flooding.
 
+With --web, the room is shown in a browser page on this machine instead
+(docs/WEB.md): the same key, known hosts and reconnects; where the
+terminal would ask about an unknown server, the page asks.
+
 Options:
   --nick NICK            join under NICK (1-16 of A-Z a-z 0-9 _ . -)
+${WEB_USAGE}
 ${INITIATOR_KEY_USAGE}
   --connect-timeout SEC  give up connecting after SEC seconds (default ${TOOL_CONNECT_TIMEOUT_MS / 1000})
   --handshake-timeout SEC
@@ -64,10 +72,12 @@ Examples:
   noise-chat connect chat.example.org --nick alice
   noise-chat connect 192.0.2.7:7373 --server-key SHA256:... --nick bob
   echo 'hello from cron' | noise-chat connect chat.example.org --nick bot --strict
+  noise-chat connect chat.example.org --nick alice --web --open
 `
 
 async function run (args: string[], io: CliIO): Promise<number> {
-  const { values, positionals } = parseOptions(args, {
+  const web = takeWebFlags(args)
+  const { values, positionals } = parseOptions(web.rest, {
     ...INITIATOR_KEY_OPTIONS,
     nick: { type: 'string' },
     'connect-timeout': { type: 'string' },
@@ -90,6 +100,10 @@ async function run (args: string[], io: CliIO): Promise<number> {
     handshakeTimeout: secondsOption(values['handshake-timeout'], 'handshake-timeout', HANDSHAKE_TIMEOUT_MS)
   }
   try {
+    if (web.port !== undefined) {
+      const verifier = (ask: AskHostKey): VerifyRemoteKey => initiatorVerifier(target, values, keyPair, io, true, ask)
+      return await runWeb(options, formatHostPort(target.host, target.port), verifier, web, io)
+    }
     if (io.stdin.isTTY === true && io.stdout.isTTY === true) return await runTerminal(options, io)
     return await runPiped(options, io)
   } catch (err) {

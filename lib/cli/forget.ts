@@ -1,6 +1,6 @@
 import { resolve } from 'node:path'
 import { EXIT_FAILURE, EXIT_OK } from '../constants.js'
-import { formatHost, formatHostPort, parseHostPort } from '../identity/host-port.js'
+import { formatHost, formatHostPort, parseHostPort } from '../net/host-port.js'
 import { forgetKnownHost } from '../identity/known-hosts.js'
 import { defaultPaths } from '../identity/paths.js'
 import { parseOptions } from './parse-options.js'

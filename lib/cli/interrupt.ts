@@ -1,4 +1,5 @@
 import { constants } from 'node:os'
+import { toolError } from '../errors.js'
 import { waitForSignal } from './signals.js'
 import type { CliIO } from './command.js'
 
@@ -23,7 +24,7 @@ export async function interruptible (io: CliIO, current: () => Abortable | undef
     if ('code' in outcome) return outcome.code
     work.catch(() => {})
     const stream = current()
-    if (stream !== undefined && !stream.destroyed) stream.destroy(new Error(`interrupted by ${outcome.signal}`))
+    if (stream !== undefined && !stream.destroyed) stream.destroy(toolError('ERR_INTERRUPTED', `interrupted by ${outcome.signal}`))
     io.stderr.write(`interrupted by ${outcome.signal}\n`)
     return 128 + constants.signals[outcome.signal]
   } finally {

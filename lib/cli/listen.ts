@@ -1,13 +1,16 @@
 import type { Socket } from 'node:net'
-import { EXIT_OK, HANDSHAKE_TIMEOUT_MS, SECURE_LISTEN_HOST, TOOL_MAX_CONNECTIONS } from '../constants.js'
+import {
+  EXIT_OK, HANDSHAKE_TIMEOUT_MS, MAX_PENDING_HANDSHAKES_PER_ADDRESS, SECURE_LISTEN_HOST, TOOL_MAX_CONNECTIONS, TOOL_MAX_CONNECTIONS_PER_ADDRESS
+} from '../constants.js'
 import { fingerprint } from '../secure/keypair.js'
 import type { SecureStream } from '../secure/secure-stream.js'
 import { serveKeepOpen, serveOnePipe } from '../tools/listen.js'
-import { SecureAcceptor, type AcceptFailure } from '../tools/secure-acceptor.js'
-import { formatHostPort, parseListen, type HostPort } from './address.js'
+import { SecureServer, type AcceptFailure } from '../secure/server.js'
+import { formatHostPort, parseListen } from '../net/host-port.js'
 import { integerOption, parseOptions, secondsOption } from './parse-options.js'
+import { READY_JSON_OPTION, READY_JSON_USAGE, readyLine } from './ready-line.js'
 import { interruptible } from './interrupt.js'
-import { describeFailure, remoteOf } from './tool-report.js'
+import { describeFailure, refusalLogger, remoteOf } from './tool-report.js'
 import { RESPONDER_KEY_OPTIONS, RESPONDER_KEY_USAGE, loadResponderKey, reloadOnHangup, responderBanner, responderTrust } from './tool-identity.js'
 import { waitForSignal } from './signals.js'
 import type { CliCommand, CliIO } from './command.js'
@@ -34,8 +37,12 @@ ${RESPONDER_KEY_USAGE}
                          stdin goes to all connections open at the time
                          (as ncat --keep-open), what they send to stdout
   --max-connections N    with --keep-open, most connections at once (default ${TOOL_MAX_CONNECTIONS})
+  --max-connections-per-address N
+                         most connections from one address, an IPv6 /64 (default ${TOOL_MAX_CONNECTIONS_PER_ADDRESS};
+                         0: no limit); handshakes in progress: ${MAX_PENDING_HANDSHAKES_PER_ADDRESS} per address
   --handshake-timeout SEC
                          drop a connection whose handshake takes longer (default ${HANDSHAKE_TIMEOUT_MS / 1000})
+${READY_JSON_USAGE} (on stderr)
 
 Examples:
   noise-chat listen 7000 > backup.tar
@@ -48,23 +55,29 @@ async function run (args: string[], io: CliIO): Promise<number> {
     ...RESPONDER_KEY_OPTIONS,
     'keep-open': { type: 'boolean' },
     'max-connections': { type: 'string' },
-    'handshake-timeout': { type: 'string' }
+    'max-connections-per-address': { type: 'string' },
+    'handshake-timeout': { type: 'string' },
+    ...READY_JSON_OPTION
   }, { names: ['[HOST:]PORT'], min: 1 })
   const at = parseListen(positionals[0]!, SECURE_LISTEN_HOST, '[HOST:]PORT')
   const keepOpen = values['keep-open'] === true
   const maxConnections = integerOption(values['max-connections'], 'max-connections', TOOL_MAX_CONNECTIONS, 1, 1_000_000)
+  const maxConnectionsPerSource = integerOption(values['max-connections-per-address'], 'max-connections-per-address', TOOL_MAX_CONNECTIONS_PER_ADDRESS, 0, 1_000_000)
   const handshakeTimeout = secondsOption(values['handshake-timeout'], 'handshake-timeout', HANDSHAKE_TIMEOUT_MS)
   const keyPair = await loadResponderKey(values.key, io)
   const trust = await responderTrust(values['authorized-keys'], keyPair)
 
-  const acceptor = new SecureAcceptor({ keyPair, verify: trust.verify, handshakeTimeout, maxConnections })
-  acceptor.on('failure', (f: AcceptFailure) => io.stderr.write(`listen: refused ${formatHostPort(f.remote)}: ${describeFailure(f.error)}\n`))
-  acceptor.on('full', (remote: HostPort) => io.stderr.write(`listen: refused ${formatHostPort(remote)}: ${maxConnections} connections already open\n`))
+  const acceptor = new SecureServer({ keyPair, verify: trust.verify, handshakeTimeout, maxConnections, maxConnectionsPerSource })
+  // Rate-limited: under a flood, one line per kind of refusal every few seconds, with a count.
+  const refusals = refusalLogger((line) => io.stderr.write(`listen: ${line}\n`))
+  acceptor.on('failure', (f: AcceptFailure) => refusals.add(f))
+  acceptor.on('refused', (f: AcceptFailure) => refusals.add(f))
   acceptor.on('stream', (secure: SecureStream, socket: Socket) => {
     io.stderr.write(`listen: connection from ${formatHostPort(remoteOf(socket))}, key ${fingerprint(secure.remotePublicKey!)}\n`)
   })
   const bound = await acceptor.listen(at)
   io.stderr.write(responderBanner('listening', bound, keyPair, trust, (target, key) => `noise-chat pipe ${target} --server-key ${key}`))
+  if (values['ready-json'] === true) io.stderr.write(readyLine('listen', bound, keyPair))
   const reload = trust.authorizedKeys === undefined ? undefined : reloadOnHangup(trust.authorizedKeys, io, 'listen')
 
   try {
@@ -78,10 +91,11 @@ async function run (args: string[], io: CliIO): Promise<number> {
   } finally {
     reload?.()
     acceptor.stopAccepting()
+    refusals.flush()
   }
 }
 
-async function runKeepOpen (acceptor: SecureAcceptor, io: CliIO): Promise<number> {
+async function runKeepOpen (acceptor: SecureServer, io: CliIO): Promise<number> {
   const stop = new AbortController()
   const signals = waitForSignal(['SIGINT', 'SIGTERM'])
   signals.promise.then(() => stop.abort(), () => {})

@@ -2,7 +2,7 @@ import { EXIT_OK, HANDSHAKE_TIMEOUT_MS, TOOL_CONNECT_TIMEOUT_MS } from '../const
 import { fingerprint } from '../secure/keypair.js'
 import type { SecureStream } from '../secure/secure-stream.js'
 import { connectSecure, pipeStreams } from '../tools/pipe.js'
-import { formatHostPort, parseTarget } from './address.js'
+import { formatHostPort, parseTarget } from '../net/host-port.js'
 import { parseOptions, secondsOption } from './parse-options.js'
 import { interruptible } from './interrupt.js'
 import { INITIATOR_KEY_OPTIONS, INITIATOR_KEY_USAGE, checkInitiatorFlags, initiatorVerifier, loadInitiatorKey } from './tool-identity.js'

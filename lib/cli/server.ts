@@ -4,7 +4,7 @@ import os from 'node:os'
 import { isAbsolute, join, resolve } from 'node:path'
 import {
   CHAT_IDLE_TIMEOUT_MS, CHAT_KEEP_ALIVE_MS, DEFAULT_CHAT_HOST, DEFAULT_CHAT_PORT, DEFAULT_HISTORY_LINES,
-  DEFAULT_MAX_CLIENTS, EXIT_OK, MAX_HISTORY_LINES, MAX_LINE_BYTES, MAX_PENDING_HANDSHAKES,
+  DEFAULT_MAX_CLIENTS, DEFAULT_MAX_CLIENTS_PER_ADDRESS, EXIT_OK, MAX_HISTORY_LINES, MAX_LINE_BYTES, MAX_PENDING_HANDSHAKES,
   MAX_PENDING_HANDSHAKES_PER_ADDRESS, RATE_LIMIT_BURST_LINES,
   RATE_LIMIT_LINES_PER_SEC, SERVER_EVENT_LINES_INTERVAL_MS, SERVER_EVENT_LINES_PER_INTERVAL, STATE_DIR_NAME
 } from '../constants.js'
@@ -18,6 +18,7 @@ import { AuthorizedKeys } from '../identity/authorized-keys.js'
 import { errorCode, readSmallFile } from '../identity/files.js'
 import { encodePublicKey, fingerprint, type KeyPair } from '../secure/keypair.js'
 import { integerOption, parseOptions, secondsOption } from './parse-options.js'
+import { READY_JSON_OPTION, READY_JSON_USAGE, readyLine } from './ready-line.js'
 import { waitForSignal } from './signals.js'
 import { RESPONDER_KEY_OPTIONS, loadResponderKey, responderTrust } from './tool-identity.js'
 import type { CliCommand, CliIO } from './command.js'
@@ -47,8 +48,9 @@ Options:
   --history N            messages replayed to a joining member (default ${DEFAULT_HISTORY_LINES}, at most ${MAX_HISTORY_LINES})
   --max-clients N        most members at once (default ${DEFAULT_MAX_CLIENTS})
   --max-clients-per-address N
-                         most members from one address, an IPv6 /64 (default: no limit,
-                         since a NAT can put many people behind one address)
+                         most members from one address, an IPv6 /64 (default ${DEFAULT_MAX_CLIENTS_PER_ADDRESS}, as
+                         ngircd; not applied to loopback addresses unless given, since a
+                         local proxy carries many people under one; 0: no limit)
   --max-handshakes N[:PER_ADDRESS]
                          handshakes in progress at once: N in all (past it the oldest is
                          dropped), PER_ADDRESS from one address, an IPv6 /64 (past it new
@@ -64,6 +66,7 @@ Options:
   --log-messages         with --log, also log what members say
   --state-dir DIR        where nick bindings and bans persist
                          (default: $XDG_STATE_HOME/noise-chat, else ~/.local/state/noise-chat)
+${READY_JSON_USAGE}
 
 Lines are at most ${MAX_LINE_BYTES} bytes; the line grammar is in docs/CHAT.md.
 
@@ -89,7 +92,8 @@ const OPTIONS = {
   log: { type: 'string' },
   'log-messages': { type: 'boolean' },
   quiet: { type: 'boolean' },
-  'state-dir': { type: 'string' }
+  'state-dir': { type: 'string' },
+  ...READY_JSON_OPTION
 } as const
 
 async function run (args: string[], io: CliIO): Promise<number> {
@@ -98,7 +102,7 @@ async function run (args: string[], io: CliIO): Promise<number> {
   const historyLines = integerOption(values.history, 'history', DEFAULT_HISTORY_LINES, 0, MAX_HISTORY_LINES)
   const maxClients = integerOption(values['max-clients'], 'max-clients', DEFAULT_MAX_CLIENTS, 1, 1_000_000)
   const handshakes = handshakeLimits(values['max-handshakes'])
-  const maxClientsPerAddress = integerOption(values['max-clients-per-address'], 'max-clients-per-address', 0, 1, 1_000_000)
+  const maxClientsPerAddress = integerOption(values['max-clients-per-address'], 'max-clients-per-address', DEFAULT_MAX_CLIENTS_PER_ADDRESS, 0, 1_000_000)
   const rate = values.rate === undefined ? undefined : parseRateOption(values.rate)
   if (values.rate !== undefined && rate === undefined) {
     throw new UsageError(`--rate '${values.rate}' must be LINES_PER_SEC or LINES_PER_SEC:BURST, like 2 or 2:20 (0 turns the limit off)`)
@@ -127,6 +131,7 @@ async function run (args: string[], io: CliIO): Promise<number> {
     maxPendingHandshakes: handshakes.total,
     maxPendingHandshakesPerAddress: handshakes.perAddress,
     maxClientsPerAddress,
+    perAddressSkipsLoopback: values['max-clients-per-address'] === undefined,
     keepAlive,
     idleTimeout,
     stateDir
@@ -141,6 +146,7 @@ async function run (args: string[], io: CliIO): Promise<number> {
     throw err
   })
   io.stdout.write(banner(bound, keyPair, trust.authorizedKeys))
+  if (values['ready-json'] === true) io.stdout.write(readyLine('server', bound, keyPair))
   const onHangup = (): void => { void reload(server, trust.authorizedKeys, admins, motdFile, io) }
   process.on('SIGHUP', onHangup)
   try {

@@ -1,7 +1,9 @@
 import { join, resolve } from 'node:path'
 import { DEFAULT_SERVER_KEY_FILE } from '../constants.js'
+import { toolError } from '../errors.js'
 import { AuthorizedKeys } from '../identity/authorized-keys.js'
 import { askOnTerminal } from '../identity/host-key-prompt.js'
+import type { AskHostKey } from '../identity/host-key-verifier.js'
 import { createdKeyMessage, loadKeyPair, loadOrCreateKeyPair } from '../identity/key-file.js'
 import { identityError, isNoiseChatError } from '../errors.js'
 import { shellQuote } from '../identity/shell-quote.js'
@@ -10,7 +12,7 @@ import { defaultPaths } from '../identity/paths.js'
 import { chooseHostKeyPolicy, verifierFromTrustOptions } from '../identity/trust-policy.js'
 import { acceptAnyKey, type VerifyRemoteKey } from '../secure/options.js'
 import type { CliIO } from './command.js'
-import type { HostPort } from './address.js'
+import type { HostPort } from '../net/host-port.js'
 
 /*
  * Keys and trust for the tool commands, from their flags. The connecting
@@ -98,10 +100,11 @@ export function checkInitiatorFlags (flags: InitiatorTrustFlags): void {
  * The connecting side's verify function: pin, known hosts with accept-new
  * or strict, or (with `interactive` and a terminal) a question on stderr
  * answered on stdin, as ssh asks. It also refuses a server presenting our
- * own key: two roles, two keys.
+ * own key: two roles, two keys. With `ask` (the web page's question) the
+ * asking goes there instead, terminal or not: a person is at the page.
  */
-export function initiatorVerifier (target: HostPort, flags: InitiatorTrustFlags, ownKey: KeyPair, io: CliIO, interactive: boolean): VerifyRemoteKey {
-  const isTTY = interactive && io.stdin.isTTY === true && io.stderr.isTTY === true
+export function initiatorVerifier (target: HostPort, flags: InitiatorTrustFlags, ownKey: KeyPair, io: CliIO, interactive: boolean, ask?: AskHostKey): VerifyRemoteKey {
+  const isTTY = ask !== undefined || (interactive && io.stdin.isTTY === true && io.stderr.isTTY === true)
   const verify = verifierFromTrustOptions({
     host: target.host,
     port: target.port,
@@ -113,11 +116,11 @@ export function initiatorVerifier (target: HostPort, flags: InitiatorTrustFlags,
     strict: flags.strict,
     knownHostsFile: flags['known-hosts'] === undefined ? undefined : resolve(flags['known-hosts']),
     isTTY,
-    ask: askOnTerminal({ input: io.stdin, output: io.stderr })
+    ask: ask ?? askOnTerminal({ input: io.stdin, output: io.stderr })
   })
   return (remoteKey, info) => {
     if (samePublicKey(remoteKey, ownKey.publicKey)) {
-      throw new Error(`the server presented our own key (${fingerprint(remoteKey)}); a server and its clients must have different keys`)
+      throw toolError('ERR_OWN_KEY', `the server presented our own key (${fingerprint(remoteKey)}); a server and its clients must have different keys`)
     }
     return verify(remoteKey, info)
   }
@@ -140,7 +143,7 @@ export async function responderTrust (file: string | undefined, ownKey: KeyPair)
   const base = authorizedKeys?.verifier() ?? acceptAnyKey
   const verify: VerifyRemoteKey = (remoteKey, info) => {
     if (samePublicKey(remoteKey, ownKey.publicKey)) {
-      throw new Error("the client presented this server's own key; a client must have a key of its own")
+      throw toolError('ERR_OWN_KEY', "the client presented this server's own key; a client must have a key of its own")
     }
     return base(remoteKey, info)
   }

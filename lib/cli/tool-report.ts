@@ -1,5 +1,8 @@
 import type { Socket } from 'node:net'
-import type { HostPort } from './address.js'
+import { REFUSAL_LOG_INTERVAL_MS } from '../constants.js'
+import { formatHostPort, type HostPort } from '../net/host-port.js'
+import { RefusalLog } from '../secure/refusal-log.js'
+import type { AcceptFailure } from '../secure/server.js'
 import { plainSystemMessage } from './system-error.js'
 
 /**
@@ -18,6 +21,22 @@ export function describeFailure (err: Error): string {
   const hint = code === 'ERR_HANDSHAKE_INCOMPLETE' ? '; a client that does not trust this key closes at this point' : ''
   const message = plainSystemMessage(err) ?? firstLine(err.message)
   return code === '' ? message : `${message}${hint} (${code})`
+}
+
+/**
+ * The refusal lines of listen and tunnel server, rate-limited per code:
+ * `refused HOST:PORT: reason (CODE)` as they happen, and under a flood one
+ * `refused N more like this in the last 10 s, the last from HOST:PORT: ...`
+ * per code and interval. Call flush() on the way out.
+ */
+export function refusalLogger (write: (line: string) => void): { add: (failure: AcceptFailure) => void, flush: () => void } {
+  const log = new RefusalLog<AcceptFailure>(REFUSAL_LOG_INTERVAL_MS, (f, count) => {
+    const from = formatHostPort(f.remote)
+    write(count === 1
+      ? `refused ${from}: ${describeFailure(f.error)}`
+      : `refused ${count} more like this in the last ${REFUSAL_LOG_INTERVAL_MS / 1000} s, the last from ${from}: ${describeFailure(f.error)}`)
+  })
+  return { add: (f) => log.add(codeOf(f.error) || 'error', f), flush: () => log.flush() }
 }
 
 /** The remote end of a socket, for logs. */

@@ -1,15 +1,16 @@
 import {
-  EXIT_OK, HANDSHAKE_TIMEOUT_MS, PLAINTEXT_LISTEN_HOST, SECURE_LISTEN_HOST, TOOL_CONNECT_TIMEOUT_MS,
-  TOOL_MAX_CONNECTIONS, TUNNEL_DRAIN_TIMEOUT_MS
+  EXIT_OK, HANDSHAKE_TIMEOUT_MS, MAX_PENDING_HANDSHAKES_PER_ADDRESS, PLAINTEXT_LISTEN_HOST, TOOL_CONNECT_TIMEOUT_MS,
+  TOOL_MAX_CONNECTIONS, TOOL_MAX_CONNECTIONS_PER_ADDRESS, TUNNEL_DRAIN_TIMEOUT_MS, TUNNEL_SERVER_LISTEN_HOST
 } from '../constants.js'
 import { UsageError } from '../errors.js'
 import { fingerprint } from '../secure/keypair.js'
 import { TunnelClient, TunnelServer, type TunnelConnectionEnd } from '../tools/tunnel.js'
-import type { AcceptFailure } from '../tools/secure-acceptor.js'
-import { formatHostPort, parseListen, parseTarget, type HostPort } from './address.js'
+import type { AcceptFailure } from '../secure/server.js'
+import { formatHostPort, parseListen, parseTarget, type HostPort } from '../net/host-port.js'
 import { integerOption, parseOptions, secondsOption } from './parse-options.js'
+import { READY_JSON_OPTION, READY_JSON_USAGE, readyLine } from './ready-line.js'
 import { waitForSignal } from './signals.js'
-import { describeFailure } from './tool-report.js'
+import { describeFailure, refusalLogger } from './tool-report.js'
 import {
   INITIATOR_KEY_OPTIONS, INITIATOR_KEY_USAGE, RESPONDER_KEY_OPTIONS, RESPONDER_KEY_USAGE, checkInitiatorFlags, initiatorVerifier,
   loadInitiatorKey, loadResponderKey, reloadOnHangup, responderBanner, responderTrust
@@ -45,15 +46,24 @@ Common options:
                           connections finish this long (default ${TUNNEL_DRAIN_TIMEOUT_MS / 1000});
                           a second signal cuts them at once
   --quiet                 log only failures (default: one line per connection)
+${READY_JSON_USAGE}
 
 Client end:
 ${INITIATOR_KEY_USAGE}
 
-Server end (HOST of --listen defaults to ${SECURE_LISTEN_HOST}):
+Server end (HOST of --listen defaults to ${TUNNEL_SERVER_LISTEN_HOST}, this machine only: the server
+hands whoever its key check lets in a connection to the service, so to
+face the network write it out, --listen 0.0.0.0:PORT, ideally with
+--authorized-keys):
 ${RESPONDER_KEY_USAGE}
+  --max-connections-per-address N
+                          most connections from one address, an IPv6 /64
+                          (default ${TOOL_MAX_CONNECTIONS_PER_ADDRESS}; 0: no limit). Handshakes in progress are
+                          bounded too: ${MAX_PENDING_HANDSHAKES_PER_ADDRESS} per address, and past the connection
+                          limit the oldest handshake is dropped for a newcomer
 
 Examples:
-  noise-chat tunnel server --listen 8443 --to 127.0.0.1:5432 --authorized-keys ./clients
+  noise-chat tunnel server --listen 0.0.0.0:8443 --to 127.0.0.1:5432 --authorized-keys ./clients
   noise-chat tunnel client --listen 5432 --to db.example.org:8443 --server-key SHA256:...
 `
 
@@ -66,11 +76,13 @@ const TUNNEL_OPTIONS = {
   'connect-timeout': { type: 'string' },
   'handshake-timeout': { type: 'string' },
   'drain-timeout': { type: 'string' },
-  quiet: { type: 'boolean' }
+  'max-connections-per-address': { type: 'string' },
+  quiet: { type: 'boolean' },
+  ...READY_JSON_OPTION
 } as const
 
 const CLIENT_ONLY = ['server-key', 'accept-new', 'strict', 'known-hosts'] as const
-const SERVER_ONLY = ['authorized-keys'] as const
+const SERVER_ONLY = ['authorized-keys', 'max-connections-per-address'] as const
 
 async function run (args: string[], io: CliIO): Promise<number> {
   const { values, positionals } = parseOptions(args, TUNNEL_OPTIONS, { names: ['client|server'], min: 1 })
@@ -83,7 +95,7 @@ async function run (args: string[], io: CliIO): Promise<number> {
   }
   if (values.listen === undefined) throw new UsageError('--listen [HOST:]PORT is required')
   if (values.to === undefined) throw new UsageError('--to HOST:PORT is required')
-  const listen = parseListen(values.listen, role === 'client' ? PLAINTEXT_LISTEN_HOST : SECURE_LISTEN_HOST, '--listen')
+  const listen = parseListen(values.listen, role === 'client' ? PLAINTEXT_LISTEN_HOST : TUNNEL_SERVER_LISTEN_HOST, '--listen')
   const to = parseTarget(values.to, '--to')
   const limits = {
     maxConnections: integerOption(values['max-connections'], 'max-connections', TOOL_MAX_CONNECTIONS, 1, 1_000_000),
@@ -101,22 +113,28 @@ async function run (args: string[], io: CliIO): Promise<number> {
     wireLogs(tunnel, log)
     const bound = await tunnel.listen()
     io.stderr.write(`tunnel client: plaintext on ${formatHostPort(bound)}, secure to ${formatHostPort(to)}, key ${fingerprint(keyPair.publicKey)}\n`)
+    if (values['ready-json'] === true) io.stderr.write(readyLine('tunnel client', bound, keyPair))
     return serveUntilSignal(tunnel, drainMs, io)
   }
 
   const keyPair = await loadResponderKey(values.key, io)
   const trust = await responderTrust(values['authorized-keys'], keyPair)
-  const tunnel = new TunnelServer({ keyPair, verify: trust.verify, listen, to, ...limits })
+  const maxConnectionsPerAddress = integerOption(values['max-connections-per-address'], 'max-connections-per-address', TOOL_MAX_CONNECTIONS_PER_ADDRESS, 0, 1_000_000)
+  const tunnel = new TunnelServer({ keyPair, verify: trust.verify, listen, to, ...limits, maxConnectionsPerAddress })
   wireLogs(tunnel, log)
-  tunnel.on('refused', (f: AcceptFailure) => log.failure(`refused ${formatHostPort(f.remote)}: ${describeFailure(f.error)}`))
+  // Rate-limited: under a flood, one line per kind of refusal every few seconds, with a count.
+  const refusals = refusalLogger((line) => log.failure(line))
+  tunnel.on('refused', (f: AcceptFailure) => refusals.add(f))
   const bound = await tunnel.listen()
   io.stderr.write(responderBanner('tunnel server: secure', bound, keyPair, trust,
     (target, key) => `noise-chat tunnel client --listen PORT --to ${target} --server-key ${key}`) +
     `forwarding to ${formatHostPort(to)}\n`)
+  if (values['ready-json'] === true) io.stderr.write(readyLine('tunnel server', bound, keyPair))
   const stopReload = trust.authorizedKeys === undefined ? undefined : reloadOnHangup(trust.authorizedKeys, io, 'tunnel server')
   try {
     return await serveUntilSignal(tunnel, drainMs, io)
   } finally {
+    refusals.flush()
     stopReload?.()
   }
 }

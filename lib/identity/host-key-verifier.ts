@@ -1,6 +1,6 @@
 import { identityError } from '../errors.js'
 import type { VerifyRemoteKey } from '../secure/options.js'
-import { formatHostPort, normalizeHost } from './host-port.js'
+import { formatHostPort, normalizeHost } from '../net/host-port.js'
 import { encodePublicKey, fingerprint, isFingerprint, parsePublicKey, samePublicKey } from '../secure/keypair.js'
 import { addKnownHost, matchKnownHost, readKnownHosts } from './known-hosts.js'
 import type { KnownHost } from './known-hosts.js'

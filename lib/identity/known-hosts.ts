@@ -3,7 +3,7 @@ import { dirname } from 'node:path'
 import { CONFIG_DIR_MODE, TRUST_FILE_MODE } from '../constants.js'
 import { identityError } from '../errors.js'
 import { errorCode, readSmallFile, writeFileAtomic } from './files.js'
-import { formatHostPort, normalizeHost, parseHostPort } from './host-port.js'
+import { formatHostPort, normalizeHost, parseHostPort } from '../net/host-port.js'
 import { encodePublicKey, parsePublicKey, samePublicKey } from '../secure/keypair.js'
 
 /*

@@ -1,11 +1,6 @@
 import net from 'node:net'
 import { toolError } from '../errors.js'
-
-/** Where to connect. */
-export interface Endpoint {
-  host: string
-  port: number
-}
+import { formatHostPort, type HostPort } from './host-port.js'
 
 /**
  * Open a TCP connection, failing with ERR_CONNECT_TIMEOUT if it is not
@@ -14,13 +9,13 @@ export interface Endpoint {
  * own (the pipe and the tunnel pass a half-close on). Errors keep Node's
  * codes (ECONNREFUSED, ...), which the CLI maps to exit codes.
  */
-export function connectTcp (target: Endpoint, timeoutMs: number, signal?: AbortSignal): Promise<net.Socket> {
+export function connectTcp (target: HostPort, timeoutMs: number, signal?: AbortSignal): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
     const socket = net.connect({ host: target.host, port: target.port, allowHalfOpen: true })
     const timer = timeoutMs > 0
-      ? setTimeout(() => fail(toolError('ERR_CONNECT_TIMEOUT', `could not connect to ${formatEndpoint(target)} within ${timeoutMs} ms`)), timeoutMs)
+      ? setTimeout(() => fail(toolError('ERR_CONNECT_TIMEOUT', `could not connect to ${formatHostPort(target)} within ${timeoutMs} ms`)), timeoutMs)
       : null
-    const onAbort = (): void => fail(signal?.reason instanceof Error ? signal.reason : new Error('connect cancelled'))
+    const onAbort = (): void => fail(signal?.reason instanceof Error ? signal.reason : toolError('ERR_CONNECT_CANCELLED', 'connect cancelled'))
     signal?.addEventListener('abort', onAbort, { once: true })
     const cleanup = (): void => {
       if (timer !== null) clearTimeout(timer)
@@ -41,9 +36,4 @@ export function connectTcp (target: Endpoint, timeoutMs: number, signal?: AbortS
     socket.once('connect', onConnect)
     if (signal?.aborted === true) onAbort()
   })
-}
-
-/** `host:port`, IPv6 in brackets. */
-export function formatEndpoint (endpoint: Endpoint): string {
-  return endpoint.host.includes(':') ? `[${endpoint.host}]:${endpoint.port}` : `${endpoint.host}:${endpoint.port}`
 }

@@ -3,7 +3,8 @@ import type { Readable, Writable } from 'node:stream'
 import type { SecureStream } from '../secure/secure-stream.js'
 import { forward } from './relay.js'
 import { pipeStreams, type PipeTotals } from './pipe.js'
-import type { SecureAcceptor } from './secure-acceptor.js'
+import { toolError } from '../errors.js'
+import type { SecureServer } from '../secure/server.js'
 
 /**
  * `nc -l` with a secure stream: wait for the first connection whose
@@ -12,11 +13,11 @@ import type { SecureAcceptor } from './secure-acceptor.js'
  * `input` and `output` through it until both ENDs. Resolves or rejects as
  * pipeStreams does.
  */
-export async function serveOnePipe (acceptor: SecureAcceptor, input: Readable, output: Writable, signal?: AbortSignal): Promise<PipeTotals> {
+export async function serveOnePipe (acceptor: SecureServer, input: Readable, output: Writable, signal?: AbortSignal): Promise<PipeTotals> {
   const [secure] = await once(acceptor, 'stream', signal === undefined ? {} : { signal }) as [SecureStream]
   acceptor.stopAccepting()
   // A second handshake that finished in the same moment is told why it is not served, rather than left hanging.
-  const turnAway = (extra: SecureStream): void => { extra.destroy(new Error('this listener already serves another connection')) }
+  const turnAway = (extra: SecureStream): void => { extra.destroy(toolError('ERR_LISTENER_BUSY', 'this listener already serves another connection')) }
   acceptor.on('stream', turnAway)
   try {
     return await pipeStreams(secure, input, output)
@@ -34,7 +35,7 @@ export async function serveOnePipe (acceptor: SecureAcceptor, input: Readable, o
  * ended (null for a clean end after both ENDs).
  */
 export async function serveKeepOpen (
-  acceptor: SecureAcceptor,
+  acceptor: SecureServer,
   input: Readable,
   output: Writable,
   signal: AbortSignal,

@@ -2,7 +2,8 @@ import type { Readable, Writable } from 'node:stream'
 import { SecureStream } from '../secure/secure-stream.js'
 import type { KeyPair } from '../secure/keypair.js'
 import type { VerifyRemoteKey } from '../secure/options.js'
-import { connectTcp, type Endpoint } from '../net/connect.js'
+import { connectTcp } from '../net/connect.js'
+import type { HostPort } from '../net/host-port.js'
 import { watchTextPeer } from '../net/text-peer.js'
 import { forward } from './relay.js'
 
@@ -34,7 +35,7 @@ export interface PipeTotals {
  * first frame, an ERR_LOCAL_KEY_REJECTED error). Rejects with the
  * connection's or the handshake's error.
  */
-export async function connectSecure (target: Endpoint, options: ConnectSecureOptions): Promise<SecureStream> {
+export async function connectSecure (target: HostPort, options: ConnectSecureOptions): Promise<SecureStream> {
   const socket = await connectTcp(target, options.connectTimeout)
   // An HTTP or SSH server (say) answers in text: say so at once rather than time out.
   const textPeer = watchTextPeer(socket, (err) => secure.destroy(err))

@@ -2,7 +2,7 @@ import { EventEmitter, once } from 'node:events'
 import { createWriteStream } from 'node:fs'
 import net from 'node:net'
 import type { Writable } from 'node:stream'
-import { formatEndpoint } from '../net/connect.js'
+import { formatHostPort, type HostPort } from '../net/host-port.js'
 import { hexdump } from './hexdump.js'
 
 /** Which way bytes went through the tap. */
@@ -24,10 +24,7 @@ export interface TapChunk {
 }
 
 /** One end of a TCP connection. */
-export interface TapEndpoint {
-  host: string
-  port: number
-}
+export type TapEndpoint = HostPort
 
 /**
  * A changer of bytes in transit. The tap itself never changes anything;
@@ -143,7 +140,7 @@ export class Tap extends EventEmitter {
     const server = net.connect({ host: target.host, port: target.port, allowHalfOpen: true })
     this.track(client)
     this.track(server)
-    this.report(`[#${id}] open ${formatEndpoint(endpoint)} -> ${formatEndpoint(target)}\n`)
+    this.report(`[#${id}] open ${formatHostPort(endpoint)} -> ${formatHostPort(target)}\n`)
     this.emit('connection', id, endpoint)
 
     server.once('connect', () => {

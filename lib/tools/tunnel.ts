@@ -1,12 +1,15 @@
 import { EventEmitter } from 'node:events'
 import type net from 'node:net'
 import { SecureStream } from '../secure/secure-stream.js'
-import { connectTcp, type Endpoint } from '../net/connect.js'
+import { TUNNEL_IDLE_TIMEOUT_MS, TUNNEL_KEEP_ALIVE_MS } from '../constants.js'
+import { toolError } from '../errors.js'
+import { connectTcp } from '../net/connect.js'
 import { watchTextPeer } from '../net/text-peer.js'
+import type { HostPort } from '../net/host-port.js'
+import { TcpListener } from '../net/tcp-listener.js'
+import { SecureServer, type AcceptFailure, type SecureServerLogEvent } from '../secure/server.js'
 import { streamOptions, type SecureEndOptions } from './pipe.js'
-import { SecureAcceptor, type AcceptFailure } from './secure-acceptor.js'
 import { splice, reset, type SpliceTotals } from './splice.js'
-import { TcpListener } from './tcp-listener.js'
 
 /*
  * A tunnel in spiped's manner, with two ends:
@@ -28,11 +31,18 @@ import { TcpListener } from './tcp-listener.js'
 
 export interface TunnelOptions extends SecureEndOptions {
   /** Where this end accepts connections. */
-  listen: Endpoint
+  listen: HostPort
   /** Where this end forwards each connection: the tunnel server (client end) or the service (server end). */
-  to: Endpoint
-  /** Most connections at once; more are closed at once. */
+  to: HostPort
+  /** Most connections at once; more are closed at once (the server end first drops its oldest handshake in progress, if any). */
   maxConnections: number
+  /** The server end: most connections from one address (IPv6: one /64), and handshakes in progress from one address and in all; absent: the secure server's defaults, 0 connections: no limit. */
+  maxConnectionsPerAddress?: number
+  maxHandshakesPerAddress?: number
+  maxHandshakes?: number
+  /** Secure stream timers in ms (defaults: TUNNEL_KEEP_ALIVE_MS and TUNNEL_IDLE_TIMEOUT_MS, both ends). */
+  keepAlive?: number
+  idleTimeout?: number
   /** TCP connect deadline in ms for the onward connection. */
   connectTimeout: number
 }
@@ -40,7 +50,7 @@ export interface TunnelOptions extends SecureEndOptions {
 /** How one tunnelled connection ended. */
 export interface TunnelConnectionEnd {
   id: number
-  remote: Endpoint
+  remote: HostPort
   /** null for a clean end (both directions ended). */
   error: Error | null
   /** Bytes carried each way (zeros when the connection failed). */
@@ -50,9 +60,10 @@ export interface TunnelConnectionEnd {
 /**
  * Events of both ends: 'open' ({ id, remote }) when a connection is
  * accepted (the server end: once its handshake passed); 'close'
- * (TunnelConnectionEnd); 'full' (Endpoint) for a connection over the cap;
- * the server end also 'refused' (AcceptFailure) for a failed handshake or
- * a refused client key.
+ * (TunnelConnectionEnd); 'full' (HostPort) for a connection over the cap
+ * (the client end); the server end instead 'refused' (AcceptFailure) for a
+ * connection turned away, a failed handshake or a refused client key, and
+ * 'log' (SecureServerLogEvent) for the same, rate-limited.
  */
 abstract class TunnelEnd extends EventEmitter {
   protected readonly options: TunnelOptions
@@ -63,7 +74,7 @@ abstract class TunnelEnd extends EventEmitter {
     this.options = options
   }
 
-  abstract listen (): Promise<Endpoint>
+  abstract listen (): Promise<HostPort>
 
   /** Stop accepting, wait for open connections to finish (at most `timeoutMs`), cut the rest; resolves to how many were cut. */
   abstract drain (timeoutMs: number): Promise<number>
@@ -73,7 +84,7 @@ abstract class TunnelEnd extends EventEmitter {
   }
 
   /** Report how a connection ended, once it has. */
-  protected track (id: number, remote: Endpoint, done: Promise<SpliceTotals>): void {
+  protected track (id: number, remote: HostPort, done: Promise<SpliceTotals>): void {
     done.then((totals) => this.emit('close', { id, remote, error: null, totals } satisfies TunnelConnectionEnd),
       (error: Error) => this.emit('close', { id, remote, error, totals: { sealed: 0, opened: 0 } } satisfies TunnelConnectionEnd))
   }
@@ -87,10 +98,10 @@ export class TunnelClient extends TunnelEnd {
     super(options)
     this.tcp = new TcpListener({ maxConnections: options.maxConnections })
     this.tcp.on('connection', (socket: net.Socket) => this.accept(socket))
-    this.tcp.on('full', (remote: Endpoint) => this.emit('full', remote))
+    this.tcp.on('full', (remote: HostPort) => this.emit('full', remote))
   }
 
-  listen (): Promise<Endpoint> {
+  listen (): Promise<HostPort> {
     return this.tcp.listen(this.options.listen)
   }
 
@@ -117,11 +128,11 @@ export class TunnelClient extends TunnelEnd {
     // The plaintext side closed while we connected: nothing to carry.
     if (plain.destroyed) {
       raw.destroy()
-      throw new Error('the plaintext connection closed before the tunnel was up')
+      throw toolError('ERR_PREMATURE_CLOSE', 'the plaintext connection closed before the tunnel was up')
     }
     // A tunnel pointed at an HTTP or SSH server (say) fails at once, quoting its text.
     watchTextPeer(raw, (err) => secure.destroy(err))
-    const secure = new SecureStream(true, raw, streamOptions(this.options))
+    const secure = new SecureStream(true, raw, { ...streamOptions(this.options), ...timers(this.options) })
     // Bytes the application sends before the handshake completes wait in the stream's buffer (with backpressure).
     return splice(plain, secure)
   }
@@ -129,23 +140,33 @@ export class TunnelClient extends TunnelEnd {
 
 /** The service-facing end: accepts secure streams, forwards each as plaintext TCP to the service. */
 export class TunnelServer extends TunnelEnd {
-  readonly acceptor: SecureAcceptor
+  readonly acceptor: SecureServer
 
   constructor (options: TunnelOptions) {
     super(options)
-    this.acceptor = new SecureAcceptor(options)
+    this.acceptor = new SecureServer({
+      keyPair: options.keyPair,
+      verify: options.verify,
+      ...(options.prologue !== undefined ? { prologue: options.prologue } : {}),
+      ...(options.handshakeTimeout !== undefined ? { handshakeTimeout: options.handshakeTimeout } : {}),
+      ...timers(options),
+      maxConnections: options.maxConnections,
+      ...(options.maxConnectionsPerAddress !== undefined ? { maxConnectionsPerSource: options.maxConnectionsPerAddress } : {}),
+      ...(options.maxHandshakesPerAddress !== undefined ? { maxHandshakesPerSource: options.maxHandshakesPerAddress } : {}),
+      ...(options.maxHandshakes !== undefined ? { maxHandshakes: options.maxHandshakes } : {})
+    })
     this.acceptor.on('stream', (secure: SecureStream, socket: net.Socket) => this.accept(secure, socket))
     this.acceptor.on('failure', (failure: AcceptFailure) => this.emit('refused', failure))
-    this.acceptor.on('full', (remote: Endpoint) => this.emit('full', remote))
+    this.acceptor.on('refused', (failure: AcceptFailure) => this.emit('refused', failure))
+    this.acceptor.on('log', (event: SecureServerLogEvent) => this.emit('log', event))
   }
 
-  listen (): Promise<Endpoint> {
+  listen (): Promise<HostPort> {
     return this.acceptor.listen(this.options.listen)
   }
 
-  async drain (timeoutMs: number): Promise<number> {
-    this.acceptor.stopAccepting()
-    return this.acceptor.tcp.drain(timeoutMs)
+  drain (timeoutMs: number): Promise<number> {
+    return this.acceptor.drain(timeoutMs)
   }
 
   private accept (secure: SecureStream, socket: net.Socket): void {
@@ -162,15 +183,20 @@ export class TunnelServer extends TunnelEnd {
     } catch (err) {
       const code = (err as { code?: string }).code ?? ''
       // The client is told why in the ABORT reason; its application sees a reset.
-      secure.destroy(new Error(`the tunnel server could not reach its target (${code || (err as Error).message})`))
+      secure.destroy(toolError('ERR_TARGET_UNREACHABLE', `the tunnel server could not reach its target (${code || (err as Error).message})`, err))
       throw err
     }
     if (secure.destroyed) {
       plain.destroy()
-      throw new Error('the secure stream closed before the target connection was up')
+      throw toolError('ERR_PREMATURE_CLOSE', 'the secure stream closed before the target connection was up')
     }
     return splice(plain, secure)
   }
+}
+
+/** Keep-alive and idle timeout of a tunnel's secure streams: both ends PING, so only a vanished peer is timed out. */
+function timers (options: TunnelOptions): { keepAlive: number, idleTimeout: number } {
+  return { keepAlive: options.keepAlive ?? TUNNEL_KEEP_ALIVE_MS, idleTimeout: options.idleTimeout ?? TUNNEL_IDLE_TIMEOUT_MS }
 }
 
 function noop (): void {}

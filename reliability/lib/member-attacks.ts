@@ -4,7 +4,7 @@
  * take the room's places. And the talker, the honest heavy sender that
  * gives the non-readers something not to read.
  */
-import { connectMember, type Member } from './members.js'
+import { connectMember, type Member } from '../../harness/member.js'
 import { summarize, type Summary } from './stats.js'
 
 /** Where the members connect and from where. */
@@ -176,7 +176,7 @@ export async function nonReaders (target: MemberTarget, count: number): Promise<
   const { members } = await connectMany(target, 'mute', count, 4, false)
   const resumes: Array<() => void> = []
   for (const m of members) {
-    const socket = m.socket
+    const socket = m.socket!
     const resume = socket.resume.bind(socket)
     socket.pause()
     // The secure stream resumes its socket when its reader wants more; this reader never does.

@@ -10,7 +10,7 @@ import { encodeFrame } from '../../lib/secure/frame-codec.js'
 import { SecureStream } from '../../lib/secure/secure-stream.js'
 import { acceptAnyKey } from '../../lib/secure/options.js'
 import { generateKeyPair, type KeyPair } from '../../lib/secure/keypair.js'
-import { connectMember } from './members.js'
+import { connectMember } from '../../harness/member.js'
 import { summarize, type Summary } from './stats.js'
 
 /** Where the attack goes (always 127.0.0.1) and from where. */
@@ -25,9 +25,10 @@ export interface RawTarget {
  * - silent: open TCP, send nothing;
  * - msg1: send a valid msg1 (the server answers with msg2, paying for its DH), then nothing;
  * - lie-pre: send a length header of 0xFFFF where msg1 (32 bytes) must come, then nothing;
- * - lie-msg3: a valid msg1, then a 0xFFFF header for msg3 and nothing after it.
+ * - lie-msg3: a valid msg1, then a 0xFFFF header for msg3 and nothing after it;
+ * - garbage: 64 random bytes where msg1 goes (a random length header, then noise), then nothing.
  */
-export type HoldMode = 'silent' | 'msg1' | 'lie-pre' | 'lie-msg3'
+export type HoldMode = 'silent' | 'msg1' | 'lie-pre' | 'lie-msg3' | 'garbage'
 
 /** Options of a holding attack. */
 export interface HoldOptions extends RawTarget {
@@ -93,6 +94,7 @@ export async function holdHandshakes (options: HoldOptions): Promise<HoldResult>
       result.maxOpen = Math.max(result.maxOpen, open.size)
       if (options.mode === 'msg1' || options.mode === 'lie-msg3') socket.write(encodeFrame(randomBytes(32)))
       if (options.mode === 'lie-pre') socket.write(Buffer.from([0xff, 0xff]))
+      if (options.mode === 'garbage') socket.write(randomBytes(64))
     })
     socket.on('data', (data: Buffer) => {
       received += data.byteLength

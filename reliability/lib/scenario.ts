@@ -128,25 +128,10 @@ export async function runScenario (options: ScenarioOptions): Promise<ScenarioFi
   const finishWatch = options.watch === undefined ? undefined : await options.watch(target)
   const rssBefore = server.rssKiB()
   const sampler = new RssSampler(server)
-  // One after the other: each starts once the one before is under way (the talker after its non-readers joined).
-  const attacks: RunningAttack[] = []
-  for (const spec of options.attacks) {
-    const attack = startAttack(spec)
-    attacks.push(attack)
-    await attack.ready
-  }
-  await sleep(options.rampMs ?? 500)
-  let attacking = true
-  const allDone = Promise.allSettled(attacks.map((a) => a.result)).then(() => { attacking = false })
-  const window = sleep(options.measureMs).then(() => { attacking = false })
-  const [samples, cliResult] = await Promise.all([
-    probeRepeatedly(target, 'd', () => !attacking),
+  const { measured: [samples, cliResult], attacker } = await duringAttacks(options.attacks, options, (attacking) => Promise.all([
+    probeRepeatedly(target, 'd', () => !attacking()),
     cli ? cliProbe(target, box, 'cliduring') : Promise.resolve(undefined)
-  ])
-  void window
-  for (const a of attacks) a.stop()
-  await allDone
-  const attacker = await Promise.all(attacks.map((a) => a.result.catch((err: Error) => ({ error: err.message }))))
+  ]))
   const duringMax = sampler.maxKiB
   const rssLateGrowthKiB = lateGrowth(sampler.samples)
   await sleep(options.settleMs ?? 2000)
@@ -167,8 +152,34 @@ export async function runScenario (options: ScenarioOptions): Promise<ScenarioFi
   }
 }
 
+/**
+ * Start the attacks one after the other (each once the one before is
+ * under way: the talker after its non-readers joined), wait `rampMs`, run
+ * `measure` while they last (at most `measureMs`: `attacking()` turns
+ * false), then stop them. Resolves with what `measure` measured and each
+ * attacker's own result.
+ */
+export async function duringAttacks<T> (specs: AttackSpec[], timing: { rampMs?: number, measureMs: number }, measure: (attacking: () => boolean) => Promise<T>): Promise<{ measured: T, attacker: unknown[] }> {
+  const attacks: RunningAttack[] = []
+  for (const spec of specs) {
+    const attack = startAttack(spec)
+    attacks.push(attack)
+    await attack.ready
+  }
+  await sleep(timing.rampMs ?? 500)
+  let attacking = true
+  const allDone = Promise.allSettled(attacks.map((a) => a.result)).then(() => { attacking = false })
+  const window = setTimeout(() => { attacking = false }, timing.measureMs)
+  const measured = await measure(() => attacking)
+  clearTimeout(window)
+  for (const a of attacks) a.stop()
+  await allDone
+  const attacker = await Promise.all(attacks.map((a) => a.result.catch((err: Error) => ({ error: err.message }))))
+  return { measured, attacker }
+}
+
 /** Max of the last third of `samples` less the max of the middle third. */
-function lateGrowth (samples: Array<{ ms: number, kib: number }>): number {
+export function lateGrowth (samples: Array<{ ms: number, kib: number }>): number {
   const valid = samples.filter((s) => !Number.isNaN(s.kib))
   const third = Math.floor(valid.length / 3)
   if (third === 0) return NaN
@@ -182,7 +193,8 @@ function countLog (server: ServerProcess): Record<string, number> {
   for (const e of server.log()) {
     const code = /\((\w+)\)$/.exec(e.detail ?? '')?.[1]
     const key = code === undefined ? e.event : `${e.event} ${code}`
-    counts[key] = (counts[key] ?? 0) + 1
+    // A rate-limited summary line stands for `count` refusals.
+    counts[key] = (counts[key] ?? 0) + (e.count ?? 1)
   }
   return counts
 }
@@ -194,7 +206,8 @@ async function measure (target: Target, box: import('./server-process.js').Sandb
   return figures(samples, cli ? await cliProbe(target, box, `cli${prefix}`) : undefined)
 }
 
-function figures (samples: ProbeResult[], cli: ProbeResult | undefined): ClientFigures {
+/** Probe results as the figures of one phase. */
+export function figures (samples: ProbeResult[], cli: ProbeResult | undefined): ClientFigures {
   const out: ClientFigures = {
     probes: samples.length,
     served: samples.filter((s) => s.served).length,

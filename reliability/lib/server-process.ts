@@ -1,7 +1,7 @@
 /**
  * The real chat server, as a process: `noise-chat server --host 127.0.0.1
- * --port 0` with its key, state and log in a temporary folder. The banner
- * gives its port and key; /proc gives its memory; its --log file says what
+ * --port 0 --ready-json` with its key, state and log in a temporary
+ * folder. Its ready line gives its port and key; /proc gives its memory; its --log file says what
  * it refused and why.
  */
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process'
@@ -10,6 +10,8 @@ import { chownSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { rssKiB } from '../../harness/proc-stat.js'
+import { waitForReadyLine } from '../../harness/ready-line.js'
 import { formatPrivateKeyFile } from '../../lib/identity/key-file.js'
 import { generateKeyPair, parsePublicKey } from '../../lib/secure/keypair.js'
 
@@ -47,6 +49,8 @@ export interface ServerLogEntry {
   fingerprint?: string
   remote?: string
   detail?: string
+  /** A rate-limited summary of refusals stands for this many (absent: one). */
+  count?: number
 }
 
 /** Options of a server process. */
@@ -96,27 +100,19 @@ export class ServerProcess {
     const args = [
       BIN, 'server', '--host', '127.0.0.1', '--port', String(options.port ?? 0),
       '--key', ensureKeyFile(join(box.dir, 'server.key')), '--state-dir', join(box.dir, 'state'),
-      '--log', join(box.dir, 'server.log'), ...(options.args ?? [])
+      '--log', join(box.dir, 'server.log'), '--ready-json', ...(options.args ?? [])
     ]
     const spawnOptions: SpawnOptions = { env: box.env, stdio: ['ignore', 'pipe', 'pipe'] }
     if (options.uid !== undefined) Object.assign(spawnOptions, { uid: options.uid, gid: options.uid })
     const child = spawn(process.execPath, args, spawnOptions)
-    let out = ''
     let err = ''
     child.stderr!.on('data', (d: Buffer) => { err += d.toString() })
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`the server printed no banner in ${START_TIMEOUT_MS} ms; stderr: ${err}`)) }, START_TIMEOUT_MS)
-      child.stdout!.on('data', (d: Buffer) => {
-        out += d.toString()
-        if (/^connect with: .*\n/m.test(out)) { clearTimeout(timer); resolve() }
-      })
-      child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`the server exited (${String(code)}) before its banner: ${err}`)) })
+    const ready = await waitForReadyLine(child, 'stdout', START_TIMEOUT_MS).catch((e: Error) => {
+      child.kill('SIGKILL')
+      throw new Error(`the server did not start: ${e.message}\nstderr: ${err}`)
     })
     child.stdout!.resume()
-    const port = Number(/listening on 127\.0\.0\.1:(\d+)/.exec(out)?.[1])
-    const key = /^public key: (\S+)$/m.exec(out)?.[1]
-    if (!Number.isInteger(port) || key === undefined) throw new Error(`no address or key in the banner:\n${out}`)
-    return new ServerProcess(child, box, ownBox, port, key, () => err)
+    return new ServerProcess(child, box, ownBox, ready.port, ready.publicKey, () => err)
   }
 
   /** What the server wrote to stderr so far. */
@@ -162,18 +158,6 @@ export class ServerProcess {
   async crash (): Promise<void> {
     if (this.alive) this.child.kill('SIGKILL')
     await this.exited
-  }
-}
-
-/** Resident set size of a process in KiB; NaN when it is gone. */
-export function rssKiB (pid: number | undefined): number {
-  if (pid === undefined) return NaN
-  try {
-    const status = readFileSync(`/proc/${pid}/status`, 'utf8')
-    const match = /^VmRSS:\s+(\d+) kB/m.exec(status)
-    return match === null ? NaN : Number(match[1])
-  } catch {
-    return NaN
   }
 }
 

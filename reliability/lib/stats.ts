@@ -16,20 +16,8 @@ export function summarize (samples: number[]): Summary {
   return { count: sorted.length, min: sorted[0] ?? NaN, median: at(0.5), p95: at(0.95), max: sorted[sorted.length - 1] ?? NaN }
 }
 
-/** Least-squares slope of y over x (NaN with fewer than two points). */
-export function slope (points: Array<{ x: number, y: number }>): number {
-  const n = points.length
-  if (n < 2) return NaN
-  const mx = points.reduce((s, p) => s + p.x, 0) / n
-  const my = points.reduce((s, p) => s + p.y, 0) / n
-  let num = 0
-  let den = 0
-  for (const p of points) {
-    num += (p.x - mx) * (p.y - my)
-    den += (p.x - mx) ** 2
-  }
-  return den === 0 ? NaN : num / den
-}
+/** The least-squares slope lives in the shared harness; re-exported for the reports that use it beside the rest. */
+export { slope } from '../../harness/slope.js'
 
 /** Milliseconds for a table: "12 ms", "1.4 s", or "-". */
 export function ms (value: number): string {

@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { findReadyLine } from '../../harness/ready-line.js'
 
 /** The built CLI. */
 export const BIN = fileURLToPath(new URL('../../bin/noise-chat.js', import.meta.url))
@@ -74,11 +75,10 @@ export function cli (t: Teardown, args: string[], options: { env: NodeJS.Process
   return { child, stderr: () => stderr, stdout: () => stdout, exited, waitStderr, waitStdout }
 }
 
-/** What a listening command printed: its address and key (from the banner). */
+/** Where a listening command started with --ready-json listens, and its key: from its ready line on stderr. */
 export async function bannerOf (proc: Proc): Promise<{ target: string, port: number, key: string }> {
-  const text = await proc.waitStderr('connect with:')
-  const at = /on (\S+):(\d+)\n/.exec(text)
-  const key = /^key: (\S+) /m.exec(text)
-  if (at === null || key === null) throw new Error(`no banner in:\n${text}`)
-  return { target: `127.0.0.1:${at[2]!}`, port: Number(at[2]), key: key[1]! }
+  const text = await proc.waitStderr(/^\{"event":"ready".*\n/m)
+  const ready = findReadyLine(text)
+  if (ready === undefined) throw new Error(`no ready line in:\n${text}`)
+  return { target: `127.0.0.1:${ready.port}`, port: ready.port, key: ready.publicKey }
 }

@@ -10,18 +10,23 @@ import { isIPv4, isIPv6 } from 'node:net'
  * - Per source (an IPv4 address, or an IPv6 /64, which one host usually
  *   holds whole): past `maxPerSource` the new connection is refused. A
  *   single host cannot hold more than its share, whatever it sends.
- * - In all: past `maxTotal` the oldest handshake in progress is dropped to
- *   make room. A legitimate handshake takes a round trip; a stalled one
- *   sits for the whole handshake timeout, so the oldest is almost always
- *   the attacker's, and a newcomer is never turned away by a crowd of
- *   stalled connections from many sources.
+ * - In all: past `maxTotal` a handshake in progress is dropped to make
+ *   room: the oldest of the source holding the most. A legitimate
+ *   handshake takes a round trip; a stalled one sits for the whole
+ *   handshake timeout, so the oldest is almost always the attacker's, and
+ *   a newcomer is never turned away by a crowd of stalled connections from
+ *   many sources. Taking it from the busiest source first matters when the
+ *   crowd is renewed faster than a loaded server finishes a round trip:
+ *   the oldest overall may then be a legitimate client's, alone from its
+ *   address, while the attacker's addresses hold several each.
  */
 export class HandshakeGate<T> {
   readonly maxTotal: number
   readonly maxPerSource: number
   /** Handshakes in progress, oldest first (a Map keeps insertion order), with their source. */
   private readonly pending = new Map<T, string>()
-  private readonly perSource = new Map<string, number>()
+  /** The same per source, oldest first. */
+  private readonly perSource = new Map<string, Set<T>>()
 
   constructor (maxTotal: number, maxPerSource: number) {
     this.maxTotal = Math.max(1, maxTotal)
@@ -35,7 +40,7 @@ export class HandshakeGate<T> {
 
   /** Handshakes in progress from `source` (as returned by sourceOf). */
   countFrom (source: string): number {
-    return this.perSource.get(source) ?? 0
+    return this.perSource.get(source)?.size ?? 0
   }
 
   /** True when a handshake from `source` may start (its source is below its share). */
@@ -45,18 +50,47 @@ export class HandshakeGate<T> {
 
   /**
    * Record a handshake that starts now. Returns the handshake dropped to
-   * make room (the oldest), which the caller must close, or undefined.
+   * make room (see `victim`), which the caller must close, or undefined.
    * Call `admits` first: this does not check the per-source bound.
    */
   add (handshake: T, source: string): T | undefined {
     let evicted: T | undefined
     if (this.pending.size >= this.maxTotal) {
-      evicted = this.pending.keys().next().value as T
-      this.release(evicted)
+      evicted = this.victim()
+      if (evicted !== undefined) this.release(evicted)
     }
     this.pending.set(handshake, source)
-    this.perSource.set(source, this.countFrom(source) + 1)
+    let mine = this.perSource.get(source)
+    if (mine === undefined) this.perSource.set(source, mine = new Set())
+    mine.add(handshake)
     return evicted
+  }
+
+  /**
+   * The handshake to drop when room is needed: the oldest of the source
+   * with the most in progress (ties: the one whose oldest is oldest), or
+   * undefined when none is in progress. O(sources), at most maxTotal.
+   */
+  victim (): T | undefined {
+    let best: Set<T> | undefined
+    let bestAge = Infinity
+    const order = new Map<T, number>()
+    let i = 0
+    for (const h of this.pending.keys()) order.set(h, i++)
+    for (const handshakes of this.perSource.values()) {
+      const oldest = handshakes.values().next().value as T
+      const age = order.get(oldest)!
+      if (best === undefined || handshakes.size > best.size || (handshakes.size === best.size && age < bestAge)) {
+        best = handshakes
+        bestAge = age
+      }
+    }
+    return best?.values().next().value
+  }
+
+  /** The handshakes in progress, oldest first (a copy: releasing while iterating is safe). */
+  handshakes (): T[] {
+    return [...this.pending.keys()]
   }
 
   /** The handshake ended (completed, failed or closed); unknown ones are ignored, so calling twice is harmless. */
@@ -64,9 +98,9 @@ export class HandshakeGate<T> {
     const source = this.pending.get(handshake)
     if (source === undefined) return
     this.pending.delete(handshake)
-    const left = this.countFrom(source) - 1
-    if (left > 0) this.perSource.set(source, left)
-    else this.perSource.delete(source)
+    const mine = this.perSource.get(source)!
+    mine.delete(handshake)
+    if (mine.size === 0) this.perSource.delete(source)
   }
 }
 

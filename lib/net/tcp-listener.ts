@@ -1,6 +1,6 @@
 import { EventEmitter, once } from 'node:events'
 import net from 'node:net'
-import type { Endpoint } from '../net/connect.js'
+import type { HostPort } from './host-port.js'
 
 export interface TcpListenerOptions {
   /** Most connections open at once; one more is closed at once and reported as 'full'. */
@@ -27,7 +27,7 @@ export class TcpListener extends EventEmitter {
   }
 
   /** Start listening; resolves to the address bound (port 0 picks a free port). */
-  async listen (at: Endpoint): Promise<Endpoint> {
+  async listen (at: HostPort): Promise<HostPort> {
     const failed = once(this.server, 'error').then(([err]) => { throw err as Error })
     this.server.listen(at.port, at.host)
     await Promise.race([once(this.server, 'listening'), failed])

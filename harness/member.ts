@@ -1,11 +1,13 @@
 /**
- * Members for the scripts: a library chat connection from a chosen source
- * address (127.0.0.x), with the lines it received kept and waitable.
+ * The one "member that records lines" of the tests and the reliability
+ * scripts: a library chat connection (from a chosen source address,
+ * 127.0.0.x, when connectMember opens it) with the lines it received kept
+ * and waitable.
  */
 import net from 'node:net'
-import { ChatConnection } from '../../lib/chat/client.js'
-import { generateKeyPair, type KeyPair } from '../../lib/secure/keypair.js'
-import { SecureStream } from '../../lib/secure/secure-stream.js'
+import { ChatConnection } from '../lib/chat/client.js'
+import { generateKeyPair, type KeyPair } from '../lib/secure/keypair.js'
+import { SecureStream } from '../lib/secure/secure-stream.js'
 
 /** How to reach the server and as whom. */
 export interface MemberOptions {
@@ -22,7 +24,8 @@ export interface MemberOptions {
 /** A connected member and what it received. */
 export class Member {
   readonly connection: ChatConnection
-  readonly socket: net.Socket
+  /** The TCP socket under the stream, when connectMember opened it (raw-byte attacks write to it). */
+  readonly socket: net.Socket | undefined
   /** The nick it asked for when it joined. */
   nick: string | undefined
   /** Lines received so far (while `keepLines`); `received` counts them all. */
@@ -33,7 +36,7 @@ export class Member {
   ended: string | undefined
   private waiters: Array<() => void> = []
 
-  constructor (connection: ChatConnection, socket: net.Socket) {
+  constructor (connection: ChatConnection, socket?: net.Socket) {
     this.connection = connection
     this.socket = socket
     connection.on('line', (line: string) => {
@@ -43,6 +46,11 @@ export class Member {
     })
     connection.done.then(() => { this.ended = '' }, (err: Error & { code?: string }) => { this.ended = `${err.code ?? 'error'}: ${err.message}` })
       .finally(() => this.wake())
+  }
+
+  /** Send lines as typed (each cleaned and newline-terminated by the connection). */
+  send (...lines: string[]): void {
+    for (const line of lines) this.connection.sendLine(line)
   }
 
   /** Resolves with the first line matching `pattern`; rejects after `ms` or when the connection ends without it. */
