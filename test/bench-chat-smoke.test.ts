@@ -11,7 +11,8 @@ import type { ChatBenchResults } from '../bench/chat/results.js'
 import { BenchRoom } from '../bench/chat/room.js'
 import { dueBy, messagesPerSender, senderPhase } from '../bench/chat/schedule.js'
 import { niceRate, RateSearch } from '../bench/chat/search.js'
-import { runStep } from '../bench/chat/step.js'
+import { generatorProblems, runStep } from '../bench/chat/step.js'
+import { LineBlocks } from '../bench/chat/link.js'
 
 // The load generator against the real `noise-chat server` process, in a
 // room of a few members: no ngircd, and timings decide nothing; what must
@@ -69,8 +70,32 @@ test('payloads survive a relay line and are found again with their fields', (t) 
   t.is(text.length, PAYLOAD_TEXT_BYTES)
   const found: number[][] = []
   const lines = `<m3> ${text}\n:m3!~m3@127.0.0.1 PRIVMSG #room :${encodePayload(7, 4, 0, 5)}\r\n<m1> ~b1:2:x:4~ not a payload\n`
-  t.is(scanPayloads(lines, (...f) => found.push(f)), 2)
+  t.is(scanPayloads(Buffer.from(lines, 'latin1'), (...f) => found.push(f)), 2)
   t.alike(found, [[7, 3, 42, 123456789], [7, 4, 0, 5]])
+})
+
+test('lines split across chunks are handed on whole, as bytes', (t) => {
+  const blocks = new LineBlocks()
+  t.is(blocks.push(Buffer.from('<m1> ~b1:2:')), undefined, 'no whole line yet')
+  const whole = blocks.push(Buffer.from('3:4~ x\n<m2> par'))
+  t.is(whole?.toString(), '<m1> ~b1:2:3:4~ x\n')
+  t.is(blocks.push(Buffer.from('t\n'))?.toString(), '<m2> part\n')
+  const found: number[][] = []
+  scanPayloads(whole!, (...f) => found.push(f))
+  t.alike(found, [[1, 2, 3, 4]])
+})
+
+test('a failure with the generator saturated bounds the search but is not the server\'s limit', (t) => {
+  t.alike(generatorProblems({ generatorMaxWorkerCpuPct: 40, generatorLoopDelayP99Ms: 3 }), [], 'headroom')
+  t.is(generatorProblems({ generatorMaxWorkerCpuPct: 97, generatorLoopDelayP99Ms: 3 }).length, 1, 'a worker out of CPU')
+  t.is(generatorProblems({ generatorMaxWorkerCpuPct: 40, generatorLoopDelayP99Ms: 45 }).length, 1, 'a late event loop')
+  const s = new RateSearch({ startRate: 1000, minRate: 10, maxRate: 64000, maxSteps: 8, precision: 0.15 })
+  s.record(1000, true)
+  s.record(2000, false, true)
+  t.is(s.ceiling, 2000)
+  t.ok(s.ceilingGeneratorBound, 'flagged')
+  s.record(1400, false, false)
+  t.absent(s.ceilingGeneratorBound, 'a lower failure with headroom is the server\'s')
 })
 
 test('the latency histogram orders its quantiles within a percent', (t) => {

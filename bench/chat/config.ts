@@ -27,6 +27,8 @@ export interface ChatBenchConfig {
   profileMissed: boolean
   /** Wait (up to 10 minutes) for the 1-minute load average to fall below this; 0 = do not wait. */
   waitLoad: number
+  /** Also measure ngircd in the idle scenario (its join of 5000 takes 5 to 10 minutes: off by default). */
+  idleNgircd: boolean
 }
 
 /**
@@ -65,6 +67,8 @@ Options:
                         bench/CHAT-RESULTS.md, only after a full run of every scenario and server
   --json FILE           also write every figure as JSON
   --no-profile          skip the CPU profile of ours on each missed rate target
+  --idle-ngircd         also measure ngircd's idle room (5 + 10 minutes of joining 5000 in
+                        the last full run; the idle target is absolute, so off by default)
   --wait-load X         first wait (up to 10 min) for the 1-minute load average to drop
                         below X (default 1.5 on a full run, 0 = no wait; quick: no wait)
   --help
@@ -89,6 +93,7 @@ export function parseConfig (argv: readonly string[]): ChatBenchConfig {
         json: { type: 'string' },
         'no-profile': { type: 'boolean' },
         'wait-load': { type: 'string' },
+        'idle-ngircd': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' }
       },
       strict: true,
@@ -117,6 +122,7 @@ export function parseConfig (argv: readonly string[]): ChatBenchConfig {
     out: values.out,
     json: values.json,
     profileMissed: values['no-profile'] !== true,
+    idleNgircd: values['idle-ngircd'] === true || quick,
     waitLoad: values['wait-load'] === undefined ? (quick ? 0 : 1.5) : decimal(values['wait-load'], '--wait-load')
   }
 }

@@ -23,6 +23,10 @@ export interface RateOutcome {
   best: number
   /** Lowest rate that failed, msg/s (null: none did). */
   ceiling: number | null
+  /** That step failed with the generator saturated: it is the generator's limit, not the server's. */
+  ceilingGeneratorBound: boolean
+  /** The fixed-rate step run before the search (latency at low load), when the scenario has one. */
+  probe?: StepResult
   steps: StepResult[]
   /** The first room's join (the same members every time). */
   join: JoinFigures | undefined
@@ -40,6 +44,10 @@ export interface IdleOutcome {
   rssSettledBytes: number
   /** (settled RSS - RSS before anyone joined) / members. */
   perMemberBytes: number
+  /** Ours only: V8 heap used after a full GC, before anyone joined and after the idle wait, and the difference per member. */
+  heapBeforeBytes: number | null
+  heapSettledBytes: number | null
+  heapPerMemberBytes: number | null
   error?: string
 }
 
@@ -66,7 +74,7 @@ function roomSetup (config: ChatBenchConfig, target: TargetName, members: number
 
 /** Search the highest passing rate of `scenario` on `target`. */
 export async function runRateScenario (scenario: RateScenario, target: TargetName, config: ChatBenchConfig, log: Log): Promise<RateOutcome> {
-  const outcome: RateOutcome = { scenario: scenario.name, target, best: 0, ceiling: null, steps: [], join: undefined, rooms: 0 }
+  const outcome: RateOutcome = { scenario: scenario.name, target, best: 0, ceiling: null, ceilingGeneratorBound: false, steps: [], join: undefined, rooms: 0 }
   const search = new RateSearch(scenario.plan)
   let room: BenchRoom | undefined
   try {
@@ -79,8 +87,13 @@ export async function runRateScenario (scenario: RateScenario, target: TargetNam
         if (!opened.join.complete) throw new Error(`not every member joined: ${opened.join.errors.join('; ')}`)
         log(`    room of ${scenario.members} joined in ${opened.join.wallS.toFixed(1)} s (server CPU ${opened.join.serverCpuS.toFixed(1)} s)`)
       }
+      if (scenario.probeRate !== undefined && outcome.probe === undefined) {
+        outcome.probe = await runStep(room, { step: ++stepCounter, rate: scenario.probeRate, senders: scenario.senders, durationMs: config.stepMs, drainMs: config.drainMs })
+        log(`    latency probe ${stepLine(outcome.probe)}`)
+        await waitQuiet(room, QUIET_WAIT_MS)
+      }
       const result = await runStep(room, { step: ++stepCounter, rate, senders: scenario.senders, durationMs: config.stepMs, drainMs: config.drainMs })
-      search.record(rate, result.passed)
+      search.record(rate, result.passed, result.generatorBound.length > 0)
       outcome.steps.push(result)
       log(`    ${stepLine(result)}`)
       if (!result.passed) {
@@ -99,12 +112,15 @@ export async function runRateScenario (scenario: RateScenario, target: TargetNam
   }
   outcome.best = search.best
   outcome.ceiling = Number.isFinite(search.ceiling) ? search.ceiling : null
+  outcome.ceilingGeneratorBound = search.ceilingGeneratorBound
   return outcome
 }
 
 /** Join `scenario.members`, let the room idle, read the server's memory. */
 export async function runIdleScenario (scenario: IdleScenario, target: TargetName, config: ChatBenchConfig, log: Log): Promise<IdleOutcome> {
-  const outcome: IdleOutcome = { scenario: scenario.name, target, join: undefined, rssSettledBytes: 0, perMemberBytes: 0 }
+  const outcome: IdleOutcome = {
+    scenario: scenario.name, target, join: undefined, rssSettledBytes: 0, perMemberBytes: 0, heapBeforeBytes: null, heapSettledBytes: null, heapPerMemberBytes: null
+  }
   let room: BenchRoom | undefined
   try {
     const opened = await BenchRoom.open(roomSetup(config, target, scenario.members))
@@ -114,10 +130,18 @@ export async function runIdleScenario (scenario: IdleScenario, target: TargetNam
     await sleep(scenario.settleMs)
     outcome.rssSettledBytes = rssBytes(room.server.pid)
     outcome.perMemberBytes = (outcome.rssSettledBytes - opened.join.rssBeforeBytes) / scenario.members
+    // After RSS: the collection below would change it.
+    const heap = (await room.server.memory?.(true))?.heapUsedBytes
+    outcome.heapBeforeBytes = opened.join.heapBeforeBytes
+    if (heap !== undefined && opened.join.heapBeforeBytes !== null) {
+      outcome.heapSettledBytes = heap
+      outcome.heapPerMemberBytes = (heap - opened.join.heapBeforeBytes) / scenario.members
+    }
     const live = (await room.fleet.progress()).live
     if (live < scenario.members) throw new Error(`${scenario.members - live} members were disconnected while idle`)
     log(`    ${scenario.members} joined in ${opened.join.wallS.toFixed(1)} s, server CPU ${opened.join.serverCpuS.toFixed(1)} s; ` +
-      `RSS ${mib(opened.join.rssBeforeBytes)} -> ${mib(outcome.rssSettledBytes)} MiB = ${(outcome.perMemberBytes / 1024).toFixed(1)} KiB/member`)
+      `RSS ${mib(opened.join.rssBeforeBytes)} -> ${mib(outcome.rssSettledBytes)} MiB = ${(outcome.perMemberBytes / 1024).toFixed(1)} KiB/member` +
+      (outcome.heapPerMemberBytes === null ? '' : `, heap ${(outcome.heapPerMemberBytes / 1024).toFixed(1)} KiB/member`))
   } catch (err) {
     outcome.error = (err as Error).message
     log(`    failed: ${outcome.error}`)
@@ -146,9 +170,11 @@ export async function profileOurs (scenario: RateScenario, rate: number, config:
 /** One line per step for the console. */
 export function stepLine (r: StepResult): string {
   const verdict = r.passed ? 'pass' : `FAIL (${r.why.join('; ')})`
+  const bound = r.generatorBound.length === 0 ? '' : ` [GENERATOR-BOUND: ${r.generatorBound.join('; ')}]`
   return `${String(r.rate).padStart(6)} msg/s: delivered ${fmtInt(r.received)}/${fmtInt(r.expected)}, ` +
     `${fmtInt(r.deliveredPerS)}/s, p50 ${r.p50Ms.toFixed(1)} ms, p99 ${r.p99Ms.toFixed(1)} ms, ` +
-    `server CPU ${r.serverCpuPct.toFixed(0)}%, generator CPU ${r.generatorCpuPct.toFixed(0)}%: ${verdict}`
+    `server CPU ${r.serverCpuPct.toFixed(0)}%, generator CPU ${r.generatorCpuPct.toFixed(0)}% (busiest worker ${r.generatorMaxWorkerCpuPct.toFixed(0)}%, ` +
+    `loop delay p99 ${r.generatorLoopDelayP99Ms.toFixed(1)} ms), load ${r.loadAverage.toFixed(1)}: ${verdict}${bound}`
 }
 
 function fmtInt (n: number): string {

@@ -49,6 +49,9 @@ export interface ReportReply {
   problemCount: number
   /** CPU microseconds this worker used since the last report. */
   cpuUs: number
+  /** This worker's event-loop delay since the last report: 99th percentile and largest, ms. */
+  loopDelayP99Ms: number
+  loopDelayMaxMs: number
 }
 export interface CloseReply { type: 'close', id: number }
 /** A request failed inside the worker. */

@@ -12,7 +12,11 @@ import type { Endpoint } from './target.js'
 export const IRC_CHANNEL = '#room'
 
 /** Lines of IRC: `:NICK!USER@HOST JOIN :#room`, `:bench.irc 4xx ...` (a refused command). */
-export const IRC_SIGNS: ProtocolSigns = { join: ' JOIN ', problem: ':bench.irc 4' }
+export const IRC_SIGNS: ProtocolSigns = { join: Buffer.from(' JOIN '), problem: Buffer.from(':bench.irc 4') }
+
+const WELCOME = Buffer.from(' 001 ')
+const PING = Buffer.from('PING ')
+const LINE_PING = Buffer.from('\nPING ')
 
 /** Connect member `nick`; lines (including the server's chores) and the close reach `handlers`. */
 export function connectIrc (endpoint: Endpoint, nick: string, handlers: LinkHandlers): MemberLink {
@@ -26,14 +30,14 @@ export function connectIrc (endpoint: Endpoint, nick: string, handlers: LinkHand
   const ready = endpoint.protocol === 'irc-tls' ? 'secureConnect' : 'connect'
   socket.once(ready, () => socket.write(`NICK ${nick}\r\nUSER ${nick} 0 * :bench\r\n`))
   socket.on('data', (data: Buffer) => {
-    const text = blocks.push(data)
-    if (text === undefined) return
-    if (!welcomed && text.includes(' 001 ')) {
+    const bytes = blocks.push(data)
+    if (bytes === undefined) return
+    if (!welcomed && bytes.includes(WELCOME)) {
       welcomed = true
       socket.write(`JOIN ${IRC_CHANNEL}\r\n`)
     }
-    if (text.startsWith('PING ') || text.includes('\nPING ')) answerPings(text, socket)
-    handlers.lines(text)
+    if (startsWith(bytes, PING) || bytes.includes(LINE_PING)) answerPings(bytes.toString('latin1'), socket)
+    handlers.lines(bytes)
   })
   socket.on('end', () => {
     reason = 'the server ended the connection'
@@ -51,4 +55,9 @@ function answerPings (text: string, socket: net.Socket): void {
   for (const line of text.split('\n')) {
     if (line.startsWith('PING ')) socket.write(`PONG ${line.slice(5).trimEnd()}\r\n`)
   }
+}
+
+/** True when `bytes` begins with `prefix`. */
+export function startsWith (bytes: Buffer, prefix: Buffer): boolean {
+  return bytes.byteLength >= prefix.byteLength && bytes.compare(prefix, 0, prefix.byteLength, 0, prefix.byteLength) === 0
 }

@@ -7,8 +7,8 @@
 
 /** What a link tells the worker. */
 export interface LinkHandlers {
-  /** Whole lines arrived (one or more, each ending in \n). */
-  lines: (text: string) => void
+  /** Whole lines arrived (one or more, each ending in \n), as the bytes received. */
+  lines: (bytes: Buffer) => void
   /** The connection is gone; `reason` says why (clean or not). */
   closed: (reason: string) => void
 }
@@ -21,28 +21,38 @@ export interface MemberLink {
   close: () => void
 }
 
-/** What the worker counts in the lines of each protocol. */
+/** What the worker counts in the lines of each protocol (ASCII, matched as bytes). */
 export interface ProtocolSigns {
   /** Occurs once in each join announcement a member receives (its own first). */
-  join: string
+  join: Buffer
   /** Starts a line telling this member it did something wrong (rate limit, cannot send). */
-  problem: string
+  problem: Buffer
 }
 
-/** Splits arriving bytes into whole lines, keeping a partial line for the next chunk. */
+const NEWLINE = 0x0a
+
+/**
+ * Splits arriving bytes into whole lines, keeping a partial line for the
+ * next chunk. Bytes stay bytes: a chunk of whole lines is handed on as it
+ * came (no copy); only a partial line at its end is copied aside.
+ */
 export class LineBlocks {
-  private carry = ''
+  private carry: Buffer | null = null
 
   /** The whole lines completed by `chunk`, or undefined when none is. */
-  push (chunk: Uint8Array): string | undefined {
-    const bytes = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)
-    const text = this.carry + bytes.toString('latin1')
-    const nl = text.lastIndexOf('\n')
+  push (chunk: Uint8Array): Buffer | undefined {
+    let bytes = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)
+    if (this.carry !== null) {
+      bytes = Buffer.concat([this.carry, bytes])
+      this.carry = null
+    }
+    const nl = bytes.lastIndexOf(NEWLINE)
     if (nl === -1) {
-      this.carry = text
+      this.carry = Buffer.from(bytes)
       return undefined
     }
-    this.carry = nl === text.length - 1 ? '' : text.slice(nl + 1)
-    return nl === text.length - 1 ? text : text.slice(0, nl + 1)
+    if (nl === bytes.byteLength - 1) return bytes
+    this.carry = Buffer.from(bytes.subarray(nl + 1))
+    return bytes.subarray(0, nl + 1)
   }
 }

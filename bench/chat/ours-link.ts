@@ -12,7 +12,7 @@ import { LineBlocks, type LinkHandlers, type MemberLink, type ProtocolSigns } fr
 import type { Endpoint } from './target.js'
 
 /** Lines of ours: `-- NICK joined (N connected)`, `! TEXT (CODE)`. */
-export const OURS_SIGNS: ProtocolSigns = { join: ' joined (', problem: '! ' }
+export const OURS_SIGNS: ProtocolSigns = { join: Buffer.from(' joined ('), problem: Buffer.from('! ') }
 
 /** Generous: thousands of members connect while the server is busy announcing joins. */
 const HANDSHAKE_TIMEOUT_MS = 60_000
@@ -32,8 +32,8 @@ export function connectOurs (endpoint: Endpoint, nick: string, handlers: LinkHan
   const blocks = new LineBlocks()
   let reason = 'closed'
   stream.on('data', (data: unknown) => {
-    const text = blocks.push(data as Buffer)
-    if (text !== undefined) handlers.lines(text)
+    const bytes = blocks.push(data as Buffer)
+    if (bytes !== undefined) handlers.lines(bytes)
   })
   stream.on('end', () => {
     reason = 'the server ended the connection'

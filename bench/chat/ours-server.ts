@@ -6,7 +6,7 @@
  * handshakes in flight than the server allows from one address, so that
  * limit stays at its default.
  */
-import { spawn } from 'node:child_process'
+import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import os from 'node:os'
 import { join } from 'node:path'
@@ -14,10 +14,14 @@ import { fileURLToPath } from 'node:url'
 import { writeKeyFile } from '../../lib/identity/key-file.js'
 import { generateKeyPair } from '../../lib/secure/keypair.js'
 import { OutputWatch, stopProcess } from './process-output.js'
-import type { RunningServer, StartOptions } from './target.js'
+import type { RunningServer, ServerMemory, StartOptions } from './target.js'
 
 /** The CLI entry point (this file runs as dist/bench/chat/ours-server.js). */
 export const CHAT_BIN = fileURLToPath(new URL('../../bin/noise-chat.js', import.meta.url))
+/** Preloaded into the server: answers memory questions over IPC. */
+const MEMORY_PROBE = new URL('./memory-probe.js', import.meta.url).href
+/** Longest the server may take to answer a memory question (a full GC of a big heap included). */
+const MEMORY_TIMEOUT_MS = 10_000
 /** Members above the scenario's count the server admits: a margin, never the limit that decides. */
 const MAX_CLIENTS_MARGIN = 100
 /** How long the server may take to print its banner. */
@@ -35,12 +39,13 @@ export async function startOursServer (options: StartOptions): Promise<RunningSe
   const dir = mkdtempSync(join(os.tmpdir(), 'noise-chat-bench-chat-'))
   // A --key FILE must exist (only the default key is created on first use).
   await writeKeyFile(join(dir, 'server_x25519'), generateKeyPair(), { comment: 'bench' })
-  const nodeArgs = options.cpuProfileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', options.cpuProfileDir]
+  const profile = options.cpuProfileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', options.cpuProfileDir]
+  const nodeArgs = ['--expose-gc', '--import', MEMORY_PROBE, ...profile]
   const args = [
     ...nodeArgs, CHAT_BIN, 'server', ...oursServerFlags(options.members), '--port', '0',
     '--key', join(dir, 'server_x25519'), '--state-dir', join(dir, 'state')
   ]
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } })
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], env: { ...process.env, NO_COLOR: '1' } })
   const watch = new OutputWatch(child)
   const stop = async (): Promise<void> => {
     await stopProcess(child, STOP_GRACE_MS)
@@ -54,10 +59,32 @@ export async function startOursServer (options: StartOptions): Promise<RunningSe
       pid: child.pid!,
       endpoint: { protocol: 'ours', host: '127.0.0.1', port: Number(listening[1]), serverKey: key[1] },
       output: () => watch.tail(),
-      stop
+      stop,
+      memory: (collect) => askMemory(child, collect)
     }
   } catch (err) {
     await stop()
     throw err
   }
+}
+
+let nextQuestion = 1
+
+/** Ask the server's memory probe; undefined when it does not answer in time (or has exited). */
+function askMemory (child: ChildProcess, collect: boolean): Promise<ServerMemory | undefined> {
+  if (!child.connected) return Promise.resolve(undefined)
+  const id = nextQuestion++
+  return new Promise((resolve) => {
+    const done = (memory: ServerMemory | undefined): void => {
+      clearTimeout(timer)
+      child.off('message', onMessage)
+      resolve(memory)
+    }
+    const onMessage = (m: { type?: string, id?: number, memory?: ServerMemory }): void => {
+      if (m?.type === 'memory' && m.id === id) done(m.memory)
+    }
+    const timer = setTimeout(() => done(undefined), MEMORY_TIMEOUT_MS)
+    child.on('message', onMessage)
+    child.send({ type: 'memory', id, collect }, (err) => { if (err !== null) done(undefined) })
+  })
 }

@@ -37,21 +37,27 @@ export function encodePayload (step: number, sender: number, seq: number, sentUs
 /** Called for each payload found. */
 export type PayloadVisitor = (step: number, sender: number, seq: number, sentUs: number) => void
 
+const MARKER_BYTES = Buffer.from(PAYLOAD_MARKER, 'latin1')
+
 /**
- * Find every payload in `text` (whole lines, decoded as latin1) and call
+ * Find every payload in `bytes` (whole lines, as received) and call
  * `visit` with its fields. A marker not followed by four well-formed
- * numbers is skipped. Returns how many were found.
+ * numbers is skipped. Returns how many were found. It reads the bytes
+ * where they are (a native search for the marker, then the digits): no
+ * text is decoded, so counting costs the same whatever the server's
+ * wire looks like.
  */
-export function scanPayloads (text: string, visit: PayloadVisitor): number {
+export function scanPayloads (bytes: Uint8Array, visit: PayloadVisitor): number {
+  const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
   let found = 0
-  let at = text.indexOf(PAYLOAD_MARKER)
+  let at = buf.indexOf(MARKER_BYTES)
   while (at !== -1) {
-    const end = readFields(text, at + 2)
+    const end = readFields(buf, at + 2)
     if (end !== -1) {
       visit(fields[0], fields[1], fields[2], fields[3])
       found++
     }
-    at = text.indexOf(PAYLOAD_MARKER, end === -1 ? at + 2 : end)
+    at = buf.indexOf(MARKER_BYTES, end === -1 ? at + 2 : end)
   }
   return found
 }
@@ -60,14 +66,15 @@ export function scanPayloads (text: string, visit: PayloadVisitor): number {
 const fields = [0, 0, 0, 0]
 
 /** Parse `N:N:N:N~` at `i` into `fields`; the index after it, or -1. */
-function readFields (text: string, i: number): number {
+function readFields (buf: Buffer, i: number): number {
+  const n = buf.byteLength
   for (let f = 0; f < 4; f++) {
     let value = 0
     const start = i
-    let c = text.charCodeAt(i)
+    let c = i < n ? buf[i]! : -1
     while (c >= ZERO && c <= NINE) {
       value = value * 10 + (c - ZERO)
-      c = text.charCodeAt(++i)
+      c = ++i < n ? buf[i]! : -1
     }
     if (i === start || c !== (f === 3 ? TILDE : COLON)) return -1
     fields[f] = value
@@ -76,13 +83,13 @@ function readFields (text: string, i: number): number {
   return i
 }
 
-/** Count occurrences of `needle` in `text` (join announcements, for instance). */
-export function countOccurrences (text: string, needle: string): number {
+/** Count occurrences of `needle` in `bytes` (join announcements, for instance). */
+export function countOccurrences (bytes: Buffer, needle: Buffer): number {
   let n = 0
-  let at = text.indexOf(needle)
+  let at = bytes.indexOf(needle)
   while (at !== -1) {
     n++
-    at = text.indexOf(needle, at + needle.length)
+    at = bytes.indexOf(needle, at + needle.byteLength)
   }
   return n
 }

@@ -5,7 +5,7 @@
 import type { IdleOutcome, RateOutcome } from './execute.js'
 import { bestStep, ceilingStep, verdicts, type ChatBenchResults, type TargetVerdict } from './results.js'
 import type { Scenario } from './scenarios.js'
-import { MAX_SEND_LAG_MS, P99_BOUND_MS, type StepResult } from './step.js'
+import { GENERATOR_MAX_LOOP_DELAY_MS, GENERATOR_MAX_WORKER_CPU_PCT, MAX_SEND_LAG_MS, P99_BOUND_MS, type StepResult } from './step.js'
 import { TARGET_LABELS, TARGET_NAMES, type TargetName } from './target.js'
 
 const int = (n: number): string => Math.round(n).toLocaleString('en-US')
@@ -14,6 +14,7 @@ const mib = (bytes: number): string => (bytes / 1024 / 1024).toFixed(1)
 
 function figure (v: TargetVerdict, value: number | null): string {
   if (value === null) return 'n/a'
+  if (v.measure === 'p50') return `${value.toFixed(1)} ms`
   return v.measure === 'rate' ? `${int(value)} msg/s` : `${kib(value)} KiB`
 }
 
@@ -26,7 +27,7 @@ export function summaryTable (results: ChatBenchResults): string {
   const rows = [['scenario', 'noise-chat', 'ngircd plain', 'ngircd TLS', 'ours/TLS', 'target', 'verdict']]
   for (const v of verdicts(results)) {
     rows.push([
-      v.scenario, figure(v, v.ours), figure(v, v.ngircdPlain), figure(v, v.ngircdTls),
+      v.measure === 'p50' ? `${v.scenario} p50` : v.scenario, figure(v, v.ours), figure(v, v.ngircdPlain), figure(v, v.ngircdTls),
       v.ratio === null ? 'n/a' : `${v.ratio.toFixed(2)}x`, v.text, verdictWord(v.met)
     ])
   }
@@ -77,6 +78,7 @@ export function resultsMarkdown (results: ChatBenchResults): string {
     '',
     ...results.scenarios.flatMap((s) => s.kind === 'rate' ? rateSection(results, s) : idleSection(results, s)),
     ...profileSection(results),
+    ...costStructure(),
     ...method(results)
   ].join('\n') + '\n'
 }
@@ -106,8 +108,8 @@ function targetsTable (r: ChatBenchResults): string[] {
   ]
   for (const v of verdicts(r)) {
     const s = r.scenarios.find((x) => x.name === v.scenario)!
-    const measure = v.measure === 'rate' ? 'highest rate, 0 loss, p99 < 100 ms' : 'server RSS per member'
-    lines.push(`| ${s.title} | ${measure} | ${figure(v, v.ours)} | ${figure(v, v.ngircdPlain)} | ${figure(v, v.ngircdTls)} | ` +
+    const measure = v.measure === 'rate' ? 'highest rate, 0 loss, p99 < 100 ms' : v.measure === 'p50' ? 'p50 latency' : 'server RSS per member'
+    lines.push(`| ${v.title ?? s.title} | ${measure} | ${figure(v, v.ours)} | ${figure(v, v.ngircdPlain)} | ${figure(v, v.ngircdTls)} | ` +
       `${v.ratio === null ? 'n/a' : v.ratio.toFixed(2) + 'x'} | ${v.text} | **${verdictWord(v.met)}** |`)
   }
   return lines
@@ -129,10 +131,15 @@ function rateSection (r: ChatBenchResults, s: Extract<Scenario, { kind: 'rate' }
     const join = o.join === undefined ? 'n/a' : `${o.join.wallS.toFixed(1)} s, ${o.join.serverCpuS.toFixed(1)} s`
     lines.push(`| ${TARGET_LABELS[o.target]} | ${o.error !== undefined ? 'error' : int(o.best) + ' msg/s'} | ${b === undefined ? '-' : int(b.deliveredPerS)} | ` +
       `${b === undefined ? '-' : `${b.p50Ms.toFixed(1)} / ${b.p99Ms.toFixed(1)} ms`} | ${b === undefined ? '-' : b.serverCpuPct.toFixed(0) + '%'} | ` +
-      `${o.ceiling === null ? 'none (search cap)' : int(o.ceiling) + ' msg/s'} | ${o.error ?? c?.why.join('; ') ?? '-'} | ${join} |`)
+      `${o.ceiling === null ? 'none (search cap)' : int(o.ceiling) + ' msg/s'}${o.ceilingGeneratorBound ? ' (**generator-bound**: the generator saturated first, so this is not the server\'s limit)' : ''} | ` +
+      `${o.error ?? c?.why.join('; ') ?? '-'} | ${join} |`)
   }
-  lines.push('', 'Every step:', '', '| server | rate (msg/s) | delivered / due | deliveries/s | p50 | p99 | max | server CPU | generator CPU | verdict |', '|---|---:|---:|---:|---:|---:|---:|---:|---:|---|')
-  for (const o of outcomes) for (const st of o.steps) lines.push(stepRow(o.target, st))
+  lines.push(
+    '', `Every step (the first of each server is the fixed-rate latency probe, when there is one). Generator headroom: a step is **generator-bound** when a worker used >= ${GENERATOR_MAX_WORKER_CPU_PCT}% of a core or its event loop ran >= ${GENERATOR_MAX_LOOP_DELAY_MS} ms late at p99; such a failure is not counted as the server's saturation point.`, '',
+    '| server | rate (msg/s) | delivered / due | deliveries/s | p50 | p99 | max | server CPU | server RSS / heap | generator CPU (all / busiest worker) | generator loop delay p99 / max | load | verdict |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|')
+  for (const o of outcomes) for (const st of [...(o.probe === undefined ? [] : [o.probe]), ...o.steps]) lines.push(stepRow(o.target, st))
+  lines.push('', ...generatorLoad(outcomes))
   const notes = outcomes.flatMap((o) => o.steps.flatMap((st) => [...st.disconnects, ...st.problems].map((t) => `- ${TARGET_LABELS[o.target]} at ${int(st.rate)} msg/s: ${t}`)))
   if (notes.length > 0) lines.push('', 'Disconnections and refusals the members saw:', '', ...[...new Set(notes)].slice(0, 12))
   lines.push('')
@@ -140,9 +147,32 @@ function rateSection (r: ChatBenchResults, s: Extract<Scenario, { kind: 'rate' }
 }
 
 function stepRow (target: TargetName, st: StepResult): string {
+  const heap = st.serverHeapUsedBytes === null ? '' : ` / ${mib(st.serverHeapUsedBytes)}`
+  const bound = st.generatorBound.length === 0 ? '' : ` — **generator-bound**: ${st.generatorBound.join('; ')}`
   return `| ${TARGET_LABELS[target]} | ${int(st.rate)} | ${int(st.received)} / ${int(st.expected)} | ${int(st.deliveredPerS)} | ` +
-    `${st.p50Ms.toFixed(1)} ms | ${st.p99Ms.toFixed(1)} ms | ${st.maxMs.toFixed(0)} ms | ${st.serverCpuPct.toFixed(0)}% | ${st.generatorCpuPct.toFixed(0)}% | ` +
-    `${st.passed ? 'pass' : 'fail: ' + st.why.join('; ')} |`
+    `${st.p50Ms.toFixed(1)} ms | ${st.p99Ms.toFixed(1)} ms | ${st.maxMs.toFixed(0)} ms | ${st.serverCpuPct.toFixed(0)}% | ${mib(st.serverRssBytes)}${heap} MiB | ` +
+    `${st.generatorCpuPct.toFixed(0)}% / ${st.generatorMaxWorkerCpuPct.toFixed(0)}% | ${st.generatorLoopDelayP99Ms.toFixed(1)} / ${st.generatorLoopDelayMaxMs.toFixed(0)} ms | ${st.loadAverage.toFixed(1)} | ` +
+    `${st.passed ? 'pass' : 'fail: ' + st.why.join('; ')}${bound} |`
+}
+
+/** How hard the same generator works per delivery on each server, and what the server spends, over the steps that delivered everything. */
+function generatorLoad (outcomes: RateOutcome[]): string[] {
+  const lines = [
+    'How the same generator loads each server (over the steps that delivered everything: CPU per 1000 deliveries):',
+    '',
+    '| server | generator CPU / 1000 deliveries | server CPU / 1000 deliveries | steps |',
+    '|---|---:|---:|---:|'
+  ]
+  for (const o of outcomes) {
+    const steps = [...(o.probe === undefined ? [] : [o.probe]), ...o.steps].filter((s) => s.received > 0 && s.received === s.expected)
+    const received = steps.reduce((a, s) => a + s.received, 0)
+    if (received === 0) continue
+    const gen = steps.reduce((a, s) => a + s.generatorCpuS, 0)
+    const srv = steps.reduce((a, s) => a + s.serverCpuS, 0)
+    lines.push(`| ${TARGET_LABELS[o.target]} | ${(1e6 * gen / received).toFixed(1)} ms | ${(1e6 * srv / received).toFixed(1)} ms | ${steps.length} |`)
+  }
+  lines.push('')
+  return lines
 }
 
 function idleSection (r: ChatBenchResults, s: Extract<Scenario, { kind: 'idle' }>): string[] {
@@ -152,20 +182,27 @@ function idleSection (r: ChatBenchResults, s: Extract<Scenario, { kind: 'idle' }
     '',
     `The issue's ngircd 26.1 reference: ${s.issueReference}. Joining N members is O(N^2) announcements for any server; the join columns measure it.`,
     '',
-    `| server | RSS before anyone joined | RSS right after the join | RSS after ${s.settleMs / 1000} s idle | per member (idle) | join wall time | join server CPU |`,
-    '|---|---:|---:|---:|---:|---:|---:|'
+    `| server | RSS before anyone joined | RSS right after the join | RSS after ${s.settleMs / 1000} s idle | per member (idle) | V8 heap per member (after a full GC) | join wall time | join server CPU |`,
+    '|---|---:|---:|---:|---:|---:|---:|---:|'
   ]
   for (const o of outcomes) {
     if (o.error !== undefined || o.join === undefined) {
-      lines.push(`| ${TARGET_LABELS[o.target]} | error: ${o.error ?? 'no join'} | | | | | |`)
+      lines.push(`| ${TARGET_LABELS[o.target]} | error: ${o.error ?? 'no join'} | | | | | | |`)
       continue
     }
     lines.push(`| ${TARGET_LABELS[o.target]} | ${mib(o.join.rssBeforeBytes)} MiB | ${mib(o.join.rssAfterBytes)} MiB | ${mib(o.rssSettledBytes)} MiB | ${kib(o.perMemberBytes)} KiB | ` +
+      `${o.heapPerMemberBytes === null ? 'n/a' : kib(o.heapPerMemberBytes) + ' KiB'} | ` +
       `${o.join.wallS.toFixed(1)} s | ${o.join.serverCpuS.toFixed(1)} s |`)
+  }
+  if (!outcomes.some((o) => o.target !== 'ours')) {
+    lines.push('', `ngircd was not measured here (\`--idle-ngircd\` does: joining 5000 took it 306 s plain and 600 s over TLS). Its figures in the run of 2026-11-25 (commit 9d8239d): ${IDLE_NGIRCD_REFERENCE}.`)
   }
   lines.push('')
   return lines
 }
+
+/** ngircd's idle figures from the last run that measured them, quoted when a run does not. */
+const IDLE_NGIRCD_REFERENCE = 'plain 5.1 KiB per member (RSS 5.8 -> 30.7 MiB), TLS 15.1 KiB per member (5.9 -> 79.8 MiB)'
 
 function profileSection (r: ChatBenchResults): string[] {
   if (r.profiles.length === 0) return []
@@ -177,14 +214,26 @@ function profileSection (r: ChatBenchResults): string[] {
   return lines
 }
 
+/** What the profiles of our server show, whatever the run: how a delivery's cost is made up. */
+function costStructure (): string[] {
+  return [
+    '### How our server spends a broadcast',
+    '',
+    '- A broadcast costs O(1) when it is made (the line joins the turn\'s log, lib/chat/fan-out.ts). At the end of the event-loop turn (setImmediate) the turn\'s lines are joined once into one buffer, shared by every member who was there all turn, and each member gets one SecureStream write: one DATA frame sealed and one socket write per member per turn, however many lines the turn held. The busier the server, the longer its turns and the more lines each write carries; a lone line in a quiet room still leaves within the turn it arrived in (server sockets have TCP_NODELAY: before, Nagle held a member\'s second write until the first was acknowledged).',
+    '- What remains per member per turn, in `node --cpu-prof` profiles of the server (N=1000, one line per turn, taken on a loaded machine: shares are valid, times are not): `writeBuffer` 55% (the write system call; on loopback it also runs the kernel\'s receive path for the member\'s socket), libsodium\'s seal 7%, streamx\'s write queue 5%, Node\'s Writable (cork/uncork) 4%, SecureStream and its frame sealing 6%, the fan-out\'s own loop 3%, GC 2%. The system call is the floor every server pays per member (ngircd too); the JavaScript around it (streamx queue, frame allocation, cork/uncork for a single piece) is SecureStream\'s write path.',
+    '- A member\'s cost in memory, from heap snapshots of the server (300 members, difference per member): about 8.5 KiB of V8 heap after a full GC, most of it the connection\'s streams: net.Socket and its Writable/Readable state, the streamx Duplex (two states, two FIFOs, bound callbacks), SecureStream (its Buffers: facts and cipher state views, 8 Buffer objects; 8 bound handlers), three Timeouts (keep-alive, idle, join wait); the chat\'s own objects (Member, Session, RateLimiter, LineSplitter, fan-out slot, closures) are under 1 KiB. RSS per member above that is heap the join\'s garbage made V8 take and not return.',
+    ''
+  ]
+}
+
 function method (r: ChatBenchResults): string[] {
   return [
     '### How it is measured',
     '',
     `- Every server is a fresh process per room on 127.0.0.1. The generator is ${r.workers} worker processes (bench/chat/worker.ts), each holding its share of the members (member i in worker i mod ${r.workers}), one connection per member: for noise-chat the real wire (TCP, SecureStream initiator pinning the server key, then \`/nick mI\` and chat lines), for ngircd NICK/USER, JOIN #room once welcomed, PRIVMSG #room, over plain TCP or node:tls.`,
-    `- A rate step: members 0..S-1 send R x ${r.stepMs / 1000} s messages in all (R/S msg/s each, as evenly as whole numbers allow), paced by a 1 ms timer and staggered (sender i runs i/S of its period ahead) so the messages reach the server evenly spread, as from independent people, rather than S at once; each message is 64 bytes of text carrying step, sender id, sequence number and the send time (monotonic clock, shared by all processes). Every member counts each delivery from another member (its own echo, which ours sends and IRC does not, is not counted) and its latency; deliveries may trail the end of sending by up to ${r.drainMs / 1000} s.`,
+    `- A rate step: members 0..S-1 send R x ${r.stepMs / 1000} s messages in all (R/S msg/s each, as evenly as whole numbers allow), paced by a 1 ms timer and staggered (sender i runs i/S of its period ahead) so the messages reach the server evenly spread, as from independent people, rather than S at once; each message is 64 bytes of text carrying step, sender id, sequence number and the send time (monotonic clock, shared by all processes). Every member counts each delivery from another member (its own echo, which ours sends and IRC does not, is not counted) and its latency, from the bytes as received (a native search for the payload marker, then its digits; nothing is decoded to text), the same code for every server; deliveries may trail the end of sending by up to ${r.drainMs / 1000} s.`,
     `- A step passes with every delivery made (due = sent x (N - 1)), none out of order, nobody disconnected, p99 < ${P99_BOUND_MS} ms, and the generator never more than ${MAX_SEND_LAG_MS} ms behind its schedule. The search doubles the rate from a start rate while steps pass, then bisects between the best pass and the lowest fail until they are within 15% (at most ${Math.max(...r.scenarios.map((s) => s.kind === 'rate' ? s.plan.maxSteps : 0))} steps). A room that lost members in a failed step is rebuilt before the next.`,
-    '- Server CPU is utime + stime from /proc/PID/stat over the step (100% = one core); memory is VmRSS from /proc/PID/status. The idle scenario reads RSS before anyone joins, right after the whole room has joined, and again after it sat idle (V8 returns heap that the garbage of the join made it take once it is idle for a few seconds); (idle RSS - RSS before) / N is the per-member figure.',
+    '- Server CPU is utime + stime from /proc/PID/stat over the step (100% = one core); memory is VmRSS from /proc/PID/status; our server\'s V8 heap comes from a probe preloaded into the real CLI process (`node --expose-gc --import dist/bench/chat/memory-probe.js`), which answers over an IPC channel (after a full GC for the idle figures, without one under load). Generator CPU is each worker\'s process.cpuUsage() over the step, and its event-loop delay a monitorEventLoopDelay histogram per worker, reset each step. The idle scenario reads RSS before anyone joins, right after the whole room has joined, and again after it sat idle (V8 returns heap that the garbage of the join made it take once it is idle for a few seconds); (idle RSS - RSS before) / N is the per-member figure.',
     '- A join is complete when every member has received every join announcement due (N(N+1)/2 in all: each member hears its own and every later one); the join figures run from the first connection to that moment.'
   ]
 }

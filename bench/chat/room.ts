@@ -33,6 +33,8 @@ export interface JoinFigures {
   serverCpuS: number
   rssBeforeBytes: number
   rssAfterBytes: number
+  /** Ours only: V8 heap used after a full GC before anyone joined (null for other servers). */
+  heapBeforeBytes: number | null
   errors: string[]
 }
 
@@ -86,6 +88,7 @@ export class BenchRoom {
   private async joinAll (): Promise<JoinFigures> {
     const { members } = this.setup
     const pid = this.server.pid
+    const heapBeforeBytes = (await this.server.memory?.(true))?.heapUsedBytes ?? null
     const rssBeforeBytes = rssBytes(pid)
     const cpu0 = cpuSeconds(pid)
     const t0 = performance.now()
@@ -108,7 +111,7 @@ export class BenchRoom {
     if (joins !== want) errors.push(`join announcements received: ${joins} of ${want}`)
     return {
       members, joined: connected.joined, complete: connected.failed === 0 && joins === want,
-      wallS, serverCpuS, rssBeforeBytes, rssAfterBytes: rssBytes(pid), errors
+      wallS, serverCpuS, rssBeforeBytes, rssAfterBytes: rssBytes(pid), heapBeforeBytes, errors
     }
   }
 }

@@ -80,6 +80,10 @@ async function main (argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   for (const scenario of config.scenarios) {
     print(`\n== ${scenario.title}`)
     for (const target of results.targets) {
+      if (scenario.kind === 'idle' && target !== 'ours' && !config.idleNgircd) {
+        print(`  ${TARGET_LABELS[target]}: not measured (--idle-ngircd measures it; the reference figures are quoted)`)
+        continue
+      }
       print(`  ${TARGET_LABELS[target]}:`)
       if (scenario.kind === 'rate') results.rate.push(await runRateScenario(scenario, target, config, print))
       else results.idle.push(await runIdleScenario(scenario, target, config, print))

@@ -15,6 +15,8 @@ export interface RateScenario {
   members: number
   senders: number
   plan: SearchPlan
+  /** A step at this fixed rate runs first, outside the search: its p50 is judged against ngircd over TLS (latency at low load). */
+  probeRate?: number
   /** ngircd 26.1's figure over TLS from the issue (msg/s), for context. */
   issueReference: string
 }
@@ -41,6 +43,7 @@ export function fullScenarios (idleMembers = 5000): Scenario[] {
     {
       kind: 'rate', name: 'n100', title: 'N=100, S=10: highest rate with 0 loss and p99 < 100 ms', members: 100, senders: 10,
       plan: { startRate: 2000, minRate: 50, maxRate: 64000, maxSteps: 8, precision: PRECISION },
+      probeRate: 500,
       issueReference: '16,000 msg/s = 1.58 M deliveries/s, plain and TLS alike'
     },
     {
@@ -61,6 +64,7 @@ export function quickScenarios (idleMembers = 100): Scenario[] {
     {
       kind: 'rate', name: 'n100', title: 'quick: N=20, S=4', members: 20, senders: 4,
       plan: { startRate: 400, minRate: 50, maxRate: 3200, maxSteps: 3, precision: 0.5 },
+      probeRate: 100,
       issueReference: '(quick run: no reference)'
     },
     {

@@ -25,6 +25,7 @@ export class RateSearch {
   readonly plan: SearchPlan
   private bestPass = 0
   private lowestFail = Infinity
+  private lowestFailGeneratorBound = false
   private steps = 0
   private readonly tried = new Set<number>()
 
@@ -32,12 +33,24 @@ export class RateSearch {
     this.plan = plan
   }
 
-  /** Record the verdict of a step at `rate`. */
-  record (rate: number, passed: boolean): void {
+  /**
+   * Record the verdict of a step at `rate`. A failure with
+   * `generatorBound` still bounds the search (nothing above it can be
+   * measured), but is not the server's limit: `ceilingGeneratorBound` says so.
+   */
+  record (rate: number, passed: boolean, generatorBound = false): void {
     this.steps++
     this.tried.add(rate)
     if (passed) this.bestPass = Math.max(this.bestPass, rate)
-    else this.lowestFail = Math.min(this.lowestFail, rate)
+    else if (rate < this.lowestFail) {
+      this.lowestFail = rate
+      this.lowestFailGeneratorBound = generatorBound
+    } else if (rate === this.lowestFail) this.lowestFailGeneratorBound ||= generatorBound
+  }
+
+  /** The lowest failing rate failed with the generator saturated: the server's limit is not known. */
+  get ceilingGeneratorBound (): boolean {
+    return this.lowestFail !== Infinity && this.lowestFailGeneratorBound
   }
 
   /** The highest rate that passed (0 when none did). */

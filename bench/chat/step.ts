@@ -4,17 +4,25 @@
  * reordering, nobody disconnected, p99 under the bound, and the generator
  * able to send on time.
  */
+import os from 'node:os'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { sum } from './fleet.js'
 import { LatencyHistogram } from './histogram.js'
 import { nowUs } from './payload.js'
-import { cpuSeconds } from './proc-stat.js'
+import { cpuSeconds, rssBytes } from './proc-stat.js'
 import type { BenchRoom } from './room.js'
 
 /** The criterion of every rate scenario. */
 export const P99_BOUND_MS = 100
 /** Longest the pacer may fall behind before the step counts as not offered. */
 export const MAX_SEND_LAG_MS = 100
+/**
+ * A worker past this much of one core during a step was itself the
+ * bottleneck: it reads and counts late, so latency and loss are its own.
+ */
+export const GENERATOR_MAX_WORKER_CPU_PCT = 85
+/** A worker whose event loop ran its callbacks this late (p99) adds that much to every latency it measures. */
+export const GENERATOR_MAX_LOOP_DELAY_MS = 20
 /** Steps start this far in the future, so every worker starts at once. */
 const START_DELAY_US = 100_000
 const POLL_MS = 50
@@ -53,6 +61,21 @@ export interface StepResult {
   serverCpuPct: number
   /** All workers' CPU over the step (100 = one core). */
   generatorCpuPct: number
+  /** CPU seconds of the server and of all workers over the step (for costs per delivery). */
+  serverCpuS: number
+  generatorCpuS: number
+  /** The busiest worker's CPU over the step (100 = one core: a worker has one thread). */
+  generatorMaxWorkerCpuPct: number
+  /** The worst worker's event-loop delay over the step: 99th percentile and largest, ms. */
+  generatorLoopDelayP99Ms: number
+  generatorLoopDelayMaxMs: number
+  /** Why the generator was the bottleneck in this step (empty: it had headroom). */
+  generatorBound: string[]
+  /** 1-minute load average of the machine at the end of the step. */
+  loadAverage: number
+  /** The server's memory at the end of the step, under load: RSS, and V8 heap used (ours only; null otherwise). */
+  serverRssBytes: number
+  serverHeapUsedBytes: number | null
   maxLagMs: number
   disconnected: number
   disconnects: string[]
@@ -60,6 +83,14 @@ export interface StepResult {
   passed: boolean
   /** Why it failed (empty when it passed). */
   why: string[]
+}
+
+/** Why the generator, not the server, limited a step: a worker out of CPU or late on its event loop. Pure. */
+export function generatorProblems (r: Pick<StepResult, 'generatorMaxWorkerCpuPct' | 'generatorLoopDelayP99Ms'>): string[] {
+  const why: string[] = []
+  if (r.generatorMaxWorkerCpuPct >= GENERATOR_MAX_WORKER_CPU_PCT) why.push(`a generator worker used ${r.generatorMaxWorkerCpuPct.toFixed(0)}% of a core (>= ${GENERATOR_MAX_WORKER_CPU_PCT}%)`)
+  if (r.generatorLoopDelayP99Ms >= GENERATOR_MAX_LOOP_DELAY_MS) why.push(`a generator worker's event loop ran ${r.generatorLoopDelayP99Ms.toFixed(1)} ms late at p99 (>= ${GENERATOR_MAX_LOOP_DELAY_MS} ms)`)
+  return why
 }
 
 /** Run one step in `room` and judge it. */
@@ -83,6 +114,8 @@ export async function runStep (room: BenchRoom, spec: StepSpec): Promise<StepRes
   }
   const wallS = (performance.now() - t0) / 1000
   const serverCpuPct = 100 * (cpuSeconds(pid) - cpu0) / wallS
+  const serverRssBytes = rssBytes(pid)
+  const memory = await room.server.memory?.(false)
   const reports = await room.fleet.report()
   const latency = new LatencyHistogram()
   for (const r of reports) latency.add(r.tally.latency, r.tally.maxLatencyUs)
@@ -107,6 +140,15 @@ export async function runStep (room: BenchRoom, spec: StepSpec): Promise<StepRes
     deliveredPerS: received / (spec.durationMs / 1000),
     serverCpuPct,
     generatorCpuPct: 100 * sum(reports.map((r) => r.cpuUs)) / 1e6 / wallS,
+    serverCpuS: serverCpuPct * wallS / 100,
+    generatorCpuS: sum(reports.map((r) => r.cpuUs)) / 1e6,
+    generatorMaxWorkerCpuPct: 100 * Math.max(...reports.map((r) => r.cpuUs)) / 1e6 / wallS,
+    generatorLoopDelayP99Ms: Math.max(...reports.map((r) => r.loopDelayP99Ms)),
+    generatorLoopDelayMaxMs: Math.max(...reports.map((r) => r.loopDelayMaxMs)),
+    generatorBound: [],
+    loadAverage: os.loadavg()[0]!,
+    serverRssBytes,
+    serverHeapUsedBytes: memory?.heapUsedBytes ?? null,
     maxLagMs,
     disconnected,
     disconnects: reports.flatMap((r) => r.disconnects).slice(0, 5),
@@ -116,6 +158,7 @@ export async function runStep (room: BenchRoom, spec: StepSpec): Promise<StepRes
   }
   result.why = stepProblems(result)
   result.passed = result.why.length === 0
+  result.generatorBound = generatorProblems(result)
   return result
 }
 

@@ -30,6 +30,17 @@ export interface RunningServer {
   output (): string
   /** Stop it (SIGTERM, then SIGKILL after a bound) and remove its files. */
   stop (): Promise<void>
+  /** Ours only: the server's own memory figures (after a full garbage collection when `collect`). */
+  memory?: (collect: boolean) => Promise<ServerMemory | undefined>
+}
+
+/** What a Node server reports of its memory. */
+export interface ServerMemory {
+  rssBytes: number
+  heapUsedBytes: number
+  heapTotalBytes: number
+  /** Buffers and other memory outside the V8 heap that V8 knows of. */
+  externalBytes: number
 }
 
 /** What a server is started with. */

@@ -4,7 +4,8 @@
  * paced rate for the senders among them, and counts what every member
  * receives. The controller (fleet.ts) drives it over the IPC channel.
  */
-import { connectIrc, IRC_SIGNS } from './irc-link.js'
+import { monitorEventLoopDelay } from 'node:perf_hooks'
+import { connectIrc, IRC_SIGNS, startsWith } from './irc-link.js'
 import type {
   ConnectRequest, ConnectReply, ProgressReply, ReportReply, StepReply, StepRequest, WorkerReply, WorkerRequest
 } from './ipc.js'
@@ -23,6 +24,8 @@ const JOIN_TIMEOUT_MS = 180_000
 const CLOSE_WAIT_MS = 5000
 /** Reasons and problem lines kept for the report. */
 const KEEP_TEXTS = 5
+/** Sampling period of the event-loop delay monitor. */
+const LOOP_DELAY_RESOLUTION_MS = 2
 
 /** One member held by this worker. */
 interface Held {
@@ -43,6 +46,9 @@ const problems: string[] = []
 let problemCount = 0
 let closing = false
 let lastCpu = process.cpuUsage()
+/** This worker's event-loop delay since the last report: how late it ran its callbacks (sending and counting). */
+const loopDelay = monitorEventLoopDelay({ resolution: LOOP_DELAY_RESOLUTION_MS })
+loopDelay.enable()
 
 function reply (message: WorkerReply): void {
   process.send?.(message)
@@ -52,14 +58,14 @@ function reply (message: WorkerReply): void {
 function connectMember (endpoint: Endpoint, held: Held): Promise<boolean> {
   return new Promise((resolve) => {
     const timer = setTimeout(() => { held.link?.close(); resolve(false) }, JOIN_TIMEOUT_MS)
-    const problemAfterNewline = '\n' + signs.problem
+    const problemAfterNewline = Buffer.concat([Buffer.from('\n'), signs.problem])
     const visit: PayloadVisitor = (step, sid, seq, sentUs) => tally.deliver(held.slot, held.index, step, sid, seq, sentUs, receivedAt)
     let receivedAt = 0
     const handlers: LinkHandlers = {
-      lines: (text) => {
+      lines: (bytes) => {
         receivedAt = nowUs()
-        scanPayloads(text, visit)
-        const j = countOccurrences(text, signs.join)
+        scanPayloads(bytes, visit)
+        const j = countOccurrences(bytes, signs.join)
         if (j > 0) {
           joins += j
           if (!held.joined) {
@@ -68,7 +74,7 @@ function connectMember (endpoint: Endpoint, held: Held): Promise<boolean> {
             resolve(true)
           }
         }
-        if (text.startsWith(signs.problem) || text.includes(problemAfterNewline)) noteProblem(text)
+        if (startsWith(bytes, signs.problem) || bytes.includes(problemAfterNewline)) noteProblem(bytes.toString('utf8'))
       },
       closed: (reason) => {
         held.live = false
@@ -86,8 +92,9 @@ function connectMember (endpoint: Endpoint, held: Held): Promise<boolean> {
 }
 
 function noteProblem (text: string): void {
+  const problem = signs.problem.toString('latin1')
   for (const line of text.split('\n')) {
-    if (!line.startsWith(signs.problem)) continue
+    if (!line.startsWith(problem)) continue
     problemCount++
     if (problems.length < KEEP_TEXTS) problems.push(line.trimEnd())
   }
@@ -159,10 +166,13 @@ function progress (id: number): ProgressReply {
 function report (id: number): ReportReply {
   const cpu = process.cpuUsage(lastCpu)
   lastCpu = process.cpuUsage()
+  const loopDelayP99Ms = loopDelay.count === 0 ? 0 : loopDelay.percentile(99) / 1e6
+  const loopDelayMaxMs = loopDelay.count === 0 ? 0 : loopDelay.max / 1e6
+  loopDelay.reset()
   const live = members.filter((m) => m.live).length
   return {
     type: 'report', id, tally: tally.report(), live, disconnects: [...disconnects], disconnected,
-    problems: [...problems], problemCount, cpuUs: cpu.user + cpu.system
+    problems: [...problems], problemCount, cpuUs: cpu.user + cpu.system, loopDelayP99Ms, loopDelayMaxMs
   }
 }
 

@@ -143,7 +143,8 @@ export class RedisRoomNode implements FanOut<Member>, RoomSync, SharedRoom {
     this.lastId = state.lastId
     this.initialMembers = state.members
     this.initialMutes = state.mutes
-    this.local = new LocalFanOut<Member>(options.maxOutboundBytes ?? MAX_OUTBOUND_BYTES)
+    // As the embedded room: the lines of one batch from the stream leave in one socket write per member.
+    this.local = new LocalFanOut<Member>(options.maxOutboundBytes ?? MAX_OUTBOUND_BYTES, { endTurn: setImmediate })
     this.local.onOverflow = (member) => this.onOverflow(member)
     bans.announce = (event) => this.append({ e: event })
     cmd.on('close', () => this.lost())

@@ -23,6 +23,8 @@ export class Member {
   replyTo: Member | undefined
   /** True from join until the member leaves or is removed. */
   inRoom = false
+  /** The key's fingerprint, computed on first use: every logged event names it, and hashing per message showed in profiles. */
+  private fingerprintText: string | undefined
 
   constructor (id: number, publicKey: Buffer, connection: MemberConnection, nowMs: number) {
     this.id = id
@@ -30,6 +32,12 @@ export class Member {
     this.connection = connection
     this.connectedAtMs = nowMs
     this.lastActiveMs = nowMs
+  }
+
+  /** The fingerprint of the member's key. */
+  get fingerprint (): string {
+    this.fingerprintText ??= fingerprint(this.publicKey)
+    return this.fingerprintText
   }
 
   /** How the member appears as the author of a message. */
@@ -503,7 +511,7 @@ export class Room {
   }
 
   private record (member: Member, event: RoomLogEvent['event'], detail?: string, text?: string): void {
-    const entry: RoomLogEvent = { event, nick: member.nick, fingerprint: fingerprint(member.publicKey) }
+    const entry: RoomLogEvent = { event, nick: member.nick, fingerprint: member.fingerprint }
     if (detail !== undefined) entry.detail = detail
     if (text !== undefined) entry.text = text
     this.log(entry)

@@ -140,7 +140,8 @@ export class ChatServer extends EventEmitter {
       historyLines: shared === undefined ? options.historyLines : 0,
       motd: (options.motd ?? []).map(sanitizeText),
       isOperator: options.isOperator,
-      fanOut: shared?.fanOut ?? new LocalFanOut<Member>(options.maxOutboundBytes ?? MAX_OUTBOUND_BYTES),
+      // Lines of one event-loop turn leave together: one frame and one socket write per member per turn.
+      fanOut: shared?.fanOut ?? new LocalFanOut<Member>(options.maxOutboundBytes ?? MAX_OUTBOUND_BYTES, { endTurn: setImmediate }),
       sync: shared?.sync,
       log: (event) => this.log(event),
       history: history?.entries,
@@ -230,6 +231,8 @@ export class ChatServer extends EventEmitter {
   private accept (stream: SecureStream, socket: net.Socket, peer: AcceptedPeer): void {
     const remote = formatRemote(peer.remote)
     if (this.closing) return void stream.destroy(chatError('ERR_SERVER_SHUTDOWN', 'the server is shutting down'))
+    // Lines must leave when written: Nagle would hold a member's next turn until the last one is acknowledged.
+    socket.setNoDelay(true)
     const connection: Connection = { socket, stream, session: undefined, ended: false, closeTimer: undefined }
     this.connections.add(connection)
     stream.on('error', (err: Error) => this.onStreamError(connection, err, remote))
@@ -281,7 +284,8 @@ export class ChatServer extends EventEmitter {
     this.openSessions++
     stream.once('close', () => { this.openSessions-- })
     const splitter = new LineSplitter(MAX_LINE_BYTES)
-    const joinTimer = setTimeout(() => session.join(), this.options.joinWait ?? JOIN_NICK_WAIT_MS)
+    // Dropped once it fired or the member joined: the listeners below would otherwise keep it for the connection's life.
+    let joinTimer: NodeJS.Timeout | undefined = setTimeout(() => { joinTimer = undefined; session.join() }, this.options.joinWait ?? JOIN_NICK_WAIT_MS)
     joinTimer.unref()
     const deliver = (events: ReturnType<LineSplitter['push']>): void => {
       for (const event of events) {
@@ -289,7 +293,13 @@ export class ChatServer extends EventEmitter {
         else session.receiveOverlong(event.limit)
       }
     }
-    stream.on('data', (data: unknown) => deliver(splitter.push(data as Buffer)))
+    stream.on('data', (data: unknown) => {
+      deliver(splitter.push(data as Buffer))
+      if (joinTimer !== undefined && session.state !== 'waiting') {
+        clearTimeout(joinTimer)
+        joinTimer = undefined
+      }
+    })
     stream.on('end', () => {
       clearTimeout(joinTimer)
       deliver(splitter.end())
@@ -301,18 +311,13 @@ export class ChatServer extends EventEmitter {
 
   /** A member's way out, over its secure stream. */
   private memberConnection (connection: Connection): MemberConnection {
-    const { stream, socket } = connection
-    return {
-      send: (bytes) => {
-        if (!connection.ended && !stream.destroying) stream.write(bytes)
-      },
-      // What streamx still queues plus what the socket has not yet handed to the kernel.
-      bufferedBytes: () => writableBuffered(stream) + socket.writableLength,
-      close: (error?: ChatError) => {
-        if (error === undefined) return this.endConnection(connection)
-        this.abortConnection(connection, error)
-      }
-    }
+    return new StreamConnection(connection, this.closeMember)
+  }
+
+  /** How a member's connection is closed: one function for all of them. */
+  private readonly closeMember = (connection: Connection, error?: ChatError): void => {
+    if (error === undefined) return this.endConnection(connection)
+    this.abortConnection(connection, error)
   }
 
   /**
@@ -329,7 +334,7 @@ export class ChatServer extends EventEmitter {
     const giveUpAt = Date.now() + ABORT_FLUSH_MS
     const attempt = (): void => {
       if (stream.destroying) return
-      if (writableBuffered(stream) === 0 || Date.now() >= giveUpAt) return void stream.destroy(error)
+      if (stream.bufferedAmount === 0 || Date.now() >= giveUpAt) return void stream.destroy(error)
       setTimeout(attempt, 5).unref()
     }
     setImmediate(attempt)
@@ -377,9 +382,32 @@ function banError (untilMs: number | undefined, reason: string): ChatError {
   return chatError('ERR_BANNED', `your key is banned from this server${until}${reason === '' ? '' : ': ' + reason}`)
 }
 
-function writableBuffered (stream: SecureStream): number {
-  const state = (stream as unknown as { _writableState?: { buffered?: number } })._writableState
-  return state?.buffered ?? 0
+/**
+ * A member's way out over its secure stream: a class, not closures, since
+ * every member has one. The room's fan-out hands it one buffer per turn.
+ */
+class StreamConnection implements MemberConnection {
+  private readonly connection: Connection
+  private readonly closer: (connection: Connection, error?: ChatError) => void
+
+  constructor (connection: Connection, closer: (connection: Connection, error?: ChatError) => void) {
+    this.connection = connection
+    this.closer = closer
+  }
+
+  send (bytes: Buffer): void {
+    const { stream } = this.connection
+    if (!this.connection.ended && !stream.destroying) stream.write(bytes)
+  }
+
+  /** What the stream has not sealed yet, plus what the socket has not handed to the kernel. */
+  bufferedBytes (): number {
+    return this.connection.stream.bufferedAmount + this.connection.socket.writableLength
+  }
+
+  close (error?: ChatError): void {
+    this.closer(this.connection, error)
+  }
 }
 
 function closed (stream: SecureStream): Promise<void> {

@@ -16,9 +16,10 @@ export async function startServer (t: { teardown: (fn: () => unknown) => void },
 }
 
 /** A temporary folder, removed at teardown. */
-export async function tempDir (t: { teardown: (fn: () => unknown) => void }, prefix = 'nc-chat-'): Promise<string> {
+export async function tempDir (t: { teardown: (fn: () => unknown, opts?: { order?: number }) => void }, prefix = 'nc-chat-'): Promise<string> {
   const dir = await mkdtemp(joinPath(tmpdir(), prefix))
-  t.teardown(() => rm(dir, { recursive: true, force: true }))
+  // After the servers' teardowns (order 0, run first): a closing server still writes its state files here.
+  t.teardown(() => rm(dir, { recursive: true, force: true }), { order: 1 })
   return dir
 }
 
