@@ -32,11 +32,13 @@ export const IDENTITY_CODES = {
   ERR_KEY_FILE_MISSING: 'A key file that must exist does not.',
   ERR_KEY_FILE_EXISTS: 'A key file already exists where a new key was to be written; it is kept unless overwriting is asked for (keygen --force).',
   ERR_KEY_INVALID: 'A public key or fingerprint given as text is not 32 bytes of base64 or a SHA256: fingerprint.',
-  ERR_HOST_KEY_CHANGED: 'The server presented a key different from the one recorded for it in known hosts; nothing overrides this.',
+  ERR_HOST_KEY_CHANGED: 'The server presented a key different from the one recorded for it in known hosts; only removing the old entry (noise-chat forget) or pinning the new key (--server-key) overrides this.',
   ERR_HOST_KEY_UNKNOWN: 'The server is not in known hosts and the policy (strict) does not allow adding it.',
-  ERR_HOST_KEY_MISMATCH: 'The server key differs from the key or fingerprint pinned by the caller.',
+  ERR_HOST_KEY_MISMATCH: 'The server key differs from the key or fingerprint pinned by the caller, from the fingerprint typed at the prompt, or (on the connection after a yes) from the key accepted at the prompt.',
   ERR_HOST_KEY_DECLINED: "The user (or the caller's ask function) declined an unknown server key.",
-  ERR_CLIENT_KEY_UNAUTHORIZED: "The client's key is not in the server's authorized keys.",
+  ERR_CLIENT_KEY_UNAUTHORIZED: "The client's key is not in the server's authorized keys (checked at the handshake, and again for members online when the server reloads the file on SIGHUP).",
+  ERR_PEER_KEY_IS_OURS: 'The peer presented our own static key: a server and its clients must each have a key of their own.',
+  ERR_TRUST_FILE_PERMISSIONS: 'A trust file (authorized keys, admins, known hosts) can be written by group or others, or is owned by another user; it is refused until `chmod` (or `chown`) fixes it.',
   ERR_TRUST_FILE_INVALID: 'A known hosts or authorized keys file has a line that cannot be parsed; the error names the file and line.'
 } as const
 

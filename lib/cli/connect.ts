@@ -6,14 +6,14 @@ import {
   EXIT_KEY_REFUSED, EXIT_OK, EXIT_STREAM_BROKEN, EXIT_USAGE, HANDSHAKE_TIMEOUT_MS, TOOL_CONNECT_TIMEOUT_MS
 } from '../constants.js'
 import { UsageError } from '../errors.js'
-import { connectChat, ReconnectingChat, type ChatClientOptions, type ChatConnection } from '../chat/client.js'
+import { connectChat, ReconnectingChat, type ChatClientOptions, type ChatConnection, type ReconnectingChatOptions } from '../chat/client.js'
 import { commandNames } from '../chat/commands.js'
 import { nickProblem } from '../chat/nick.js'
 import { TerminalView, type Key } from '../chat/terminal.js'
 import { parseHostPort } from '../identity/host-port.js'
 import { parseOptions, secondsOption } from './parse-options.js'
 import { interruptible } from './interrupt.js'
-import { INITIATOR_KEY_OPTIONS, INITIATOR_KEY_USAGE, initiatorVerifier, loadInitiatorKey } from './tool-identity.js'
+import { INITIATOR_KEY_OPTIONS, INITIATOR_KEY_USAGE, initiatorTrust, initiatorVerifier, loadInitiatorKey } from './tool-identity.js'
 import type { CliCommand, CliIO } from './command.js'
 
 const USAGE = `Usage: noise-chat connect HOST[:PORT] [options]
@@ -74,11 +74,21 @@ async function run (args: string[], io: CliIO): Promise<number> {
     if (problem !== undefined) throw new UsageError(`--nick: ${problem.message}`)
   }
   const keyPair = await loadInitiatorKey(values.key, io)
-  const options: ChatClientOptions = {
+  // The first connection may ask about an unknown key (outside its handshake); reconnects never ask.
+  const firstTrust = initiatorTrust(target, values, keyPair, io, true)
+  const laterTrust = initiatorTrust(target, values, keyPair, io, false)
+  let connectedOnce = false
+  const connect = async (o: ChatClientOptions): Promise<ChatConnection> => {
+    const connection = await (connectedOnce ? laterTrust : firstTrust).open((verify) => connectChat({ ...o, verify }))
+    connectedOnce = true
+    return connection
+  }
+  const options: ReconnectingChatOptions & { connect: typeof connect } = {
     host: target.host,
     port: target.port,
     keyPair,
-    verify: initiatorVerifier(target, values, keyPair, io, true),
+    verify: initiatorVerifier(target, values, keyPair, io, false),
+    connect,
     nick: values.nick,
     connectTimeout: secondsOption(values['connect-timeout'], 'connect-timeout', TOOL_CONNECT_TIMEOUT_MS),
     handshakeTimeout: secondsOption(values['handshake-timeout'], 'handshake-timeout', HANDSHAKE_TIMEOUT_MS)
@@ -114,10 +124,10 @@ function clearerConnectError (err: unknown, target: { host: string, port: number
  * line received goes to stdout. The end of stdin sends END; exit 0 once
  * the server's END came back, so everything sent was received.
  */
-async function runPiped (options: ChatClientOptions, io: CliIO): Promise<number> {
+async function runPiped (options: ChatClientOptions & { connect: (o: ChatClientOptions) => Promise<ChatConnection> }, io: CliIO): Promise<number> {
   let connection: ChatConnection | undefined
   return interruptible(io, () => connection?.stream, async () => {
-    connection = await connectChat(options)
+    connection = await options.connect(options)
     const chat = connection
     chat.on('line', (line: string) => io.stdout.write(line + '\n'))
     let inputEnded = false
@@ -150,7 +160,7 @@ async function runPiped (options: ChatClientOptions, io: CliIO): Promise<number>
 }
 
 /** On a terminal: the TerminalView over raw-mode key presses, reconnecting on lost connections. */
-async function runTerminal (options: ChatClientOptions, io: CliIO): Promise<number> {
+async function runTerminal (options: ReconnectingChatOptions, io: CliIO): Promise<number> {
   const chat = new ReconnectingChat(options)
   await chat.start()
   const stdin = io.stdin as ReadStream

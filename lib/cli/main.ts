@@ -1,6 +1,6 @@
 import { UsageError } from '../errors.js'
 import { EXIT_OK, EXIT_USAGE } from '../constants.js'
-import { exitCodeFor } from './exit-code.js'
+import { exitCodeFor, reportedCode } from './exit-code.js'
 import { COMMANDS } from './commands.js'
 import type { CliCommand, CliIO } from './command.js'
 
@@ -44,9 +44,12 @@ function reportFailure (command: CliCommand, err: unknown, io: CliIO): number {
     io.stderr.write(`${PROGRAM} ${command.name}: ${message}\nRun '${PROGRAM} ${command.name} --help' for usage.\n`)
     return EXIT_USAGE
   }
-  const code = (err as { code?: unknown } | null)?.code
-  const suffix = typeof code === 'string' ? ` (${code})` : ''
-  io.stderr.write(`${PROGRAM} ${command.name}: ${message}${suffix}\n`)
+  const code = reportedCode(err)
+  const suffix = code === '' ? '' : ` (${code})`
+  // A message of several lines (the changed-key banner) keeps them whole: the name and code go on its first line.
+  const newline = message.indexOf('\n')
+  const text = newline === -1 ? message + suffix : message.slice(0, newline) + suffix + message.slice(newline)
+  io.stderr.write(`${PROGRAM} ${command.name}: ${text}\n`)
   return exitCodeFor(err)
 }
 

@@ -5,7 +5,8 @@ import { askOnTerminal } from '../identity/host-key-prompt.js'
 import { createdKeyMessage, loadOrCreateKeyPair } from '../identity/key-file.js'
 import { encodePublicKey, fingerprint, samePublicKey, type KeyPair } from '../secure/keypair.js'
 import { defaultPaths } from '../identity/paths.js'
-import { chooseHostKeyPolicy, verifierFromTrustOptions } from '../identity/trust-policy.js'
+import { chooseHostKeyPolicy, trustFromOptions, verifierFromTrustOptions, type HostKeyTrust, type TrustOptions, type TrustTarget } from '../identity/trust-policy.js'
+import { identityError } from '../errors.js'
 import { acceptAnyKey, type VerifyRemoteKey } from '../secure/options.js'
 import type { CliIO } from './command.js'
 import type { HostPort } from './address.js'
@@ -79,31 +80,50 @@ export function checkInitiatorFlags (flags: InitiatorTrustFlags): void {
 }
 
 /**
- * The connecting side's verify function: pin, known hosts with accept-new
- * or strict, or (with `interactive` and a terminal) a question on stderr
- * answered on stdin, as ssh asks. It also refuses a server presenting our
- * own key: two roles, two keys.
+ * The connecting side's trust: pin, known hosts with accept-new or strict,
+ * or (with `interactive` and a terminal) a question on stderr answered on
+ * stdin, as ssh asks, outside any handshake (see openWithHostKeyPolicy).
+ * Its `open` dials under that trust and records a new key only once the
+ * stream opened. It also refuses a server presenting our own key: two
+ * roles, two keys.
+ */
+export function initiatorTrust (target: HostPort, flags: InitiatorTrustFlags, ownKey: KeyPair, io: CliIO, interactive: boolean): HostKeyTrust {
+  return trustFromOptions(trustTarget(target, ownKey, io), trustOptions(flags, io, interactive))
+}
+
+/**
+ * The connecting side's verify function, for commands that open many
+ * streams through a bare verify function (tunnel): the same checks as
+ * initiatorTrust without asking, and `accept-new` records inside the
+ * handshake.
  */
 export function initiatorVerifier (target: HostPort, flags: InitiatorTrustFlags, ownKey: KeyPair, io: CliIO, interactive: boolean): VerifyRemoteKey {
-  const isTTY = interactive && io.stdin.isTTY === true && io.stderr.isTTY === true
-  const verify = verifierFromTrustOptions({
+  return verifierFromTrustOptions(trustTarget(target, ownKey, io), trustOptions(flags, io, interactive))
+}
+
+function trustTarget (target: HostPort, ownKey: KeyPair, io: CliIO): TrustTarget {
+  return {
     host: target.host,
     port: target.port,
     env: io.env,
-    onRecord: (r) => io.stderr.write(`Recorded the key of ${r.address} (${r.fingerprint}) in ${r.knownHostsFile}\n`)
-  }, {
+    onRecord: (r) => io.stderr.write(`Recorded the key of ${r.address} (${r.fingerprint}) in ${r.knownHostsFile}\n`),
+    wrap: (verify) => (remoteKey, info) => {
+      if (samePublicKey(remoteKey, ownKey.publicKey)) {
+        throw identityError('ERR_PEER_KEY_IS_OURS', `the server presented our own key (${fingerprint(remoteKey)}); a server and its clients must have different keys`)
+      }
+      return verify(remoteKey, info)
+    }
+  }
+}
+
+function trustOptions (flags: InitiatorTrustFlags, io: CliIO, interactive: boolean): TrustOptions {
+  return {
     serverKey: flags['server-key'],
     acceptNew: flags['accept-new'],
     strict: flags.strict,
     knownHostsFile: flags['known-hosts'] === undefined ? undefined : resolve(flags['known-hosts']),
-    isTTY,
+    isTTY: interactive && io.stdin.isTTY === true && io.stderr.isTTY === true,
     ask: askOnTerminal({ input: io.stdin, output: io.stderr })
-  })
-  return (remoteKey, info) => {
-    if (samePublicKey(remoteKey, ownKey.publicKey)) {
-      throw new Error(`the server presented our own key (${fingerprint(remoteKey)}); a server and its clients must have different keys`)
-    }
-    return verify(remoteKey, info)
   }
 }
 
@@ -124,7 +144,7 @@ export async function responderTrust (file: string | undefined, ownKey: KeyPair)
   const base = authorizedKeys?.verifier() ?? acceptAnyKey
   const verify: VerifyRemoteKey = (remoteKey, info) => {
     if (samePublicKey(remoteKey, ownKey.publicKey)) {
-      throw new Error("the client presented this server's own key; a client must have a key of its own")
+      throw identityError('ERR_PEER_KEY_IS_OURS', "the client presented this server's own key; a client must have a key of its own")
     }
     return base(remoteKey, info)
   }
