@@ -2,7 +2,7 @@ import { mkdir, open } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import { CONFIG_DIR_MODE, TRUST_FILE_MODE } from '../constants.js'
 import { identityError } from '../errors.js'
-import { errorCode, readSmallFile, writeFileAtomic } from './files.js'
+import { checkTrustFileMode, errorCode, readSmallFile, writeFileAtomic } from './files.js'
 import { formatHostPort, normalizeHost, parseHostPort } from './host-port.js'
 import { encodePublicKey, parsePublicKey, samePublicKey } from '../secure/keypair.js'
 
@@ -74,14 +74,15 @@ export function matchKnownHost (entries: KnownHost[], host: string, port: number
 
 /** Read and parse a known_hosts file; a missing file holds no hosts. */
 export async function readKnownHosts (file: string): Promise<KnownHost[]> {
-  let text: string
+  let current
   try {
-    text = (await readSmallFile(file, 'ERR_TRUST_FILE_INVALID')).text
+    current = await readSmallFile(file, 'ERR_TRUST_FILE_INVALID')
   } catch (err) {
     if (errorCode(err) === 'ENOENT') return []
     throw err
   }
-  return parseKnownHosts(text, file)
+  checkTrustFileMode(current.stat, file)
+  return parseKnownHosts(current.text, file)
 }
 
 /**
@@ -122,6 +123,7 @@ export async function forgetKnownHost (file: string, host: string, port?: number
     if (errorCode(err) === 'ENOENT') return []
     throw err
   }
+  checkTrustFileMode(current.stat, file)
   const h = normalizeHost(host)
   const kept: string[] = []
   const removed: ForgottenLine[] = []
