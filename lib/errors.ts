@@ -39,6 +39,7 @@ export const IDENTITY_CODES = {
   ERR_CLIENT_KEY_UNAUTHORIZED: "The client's key is not in the server's authorized keys (checked at the handshake, and again for members online when the server reloads the file on SIGHUP).",
   ERR_PEER_KEY_IS_OURS: 'The peer presented our own static key: a server and its clients must each have a key of their own.',
   ERR_TRUST_FILE_PERMISSIONS: 'A trust file (authorized keys, admins, known hosts) can be written by group or others, or is owned by another user; it is refused until `chmod` (or `chown`) fixes it.',
+  ERR_HOST_INVALID: 'A host given to the known hosts functions is not a host name, an IPv4 or an IPv6 address, or its port is not 1 to 65535; nothing was written.',
   ERR_TRUST_FILE_INVALID: 'A known hosts or authorized keys file has a line that cannot be parsed; the error names the file and line.'
 } as const
 

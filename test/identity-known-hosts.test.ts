@@ -293,3 +293,28 @@ test('several processes recording hosts at once lose no line', async (t) => {
   t.is(entries.length, 100, 'every line of every process is there, whole')
   t.is(new Set(entries.map((e) => e.host)).size, 100)
 })
+
+test('the library refuses hosts that cannot be a known hosts entry (ERR_HOST_INVALID) and writes nothing', async (t) => {
+  const file = tempFile(t)
+  const k = key()
+  await addKnownHost(file, 'good.example', 1, k)
+  const before = readFileSync(file, 'utf8')
+  const bad: Array<[string, number]> = [['evil\nother:1 ' + encodePublicKey(k), 7], ['two words', 7], ['', 7], ['#comment', 7], ['h', 0], ['h', 70000], ['h', 1.5], ['[::1', 7]]
+  for (const [host, port] of bad) {
+    const err = await addKnownHost(file, host, port, k).then(() => null, (e: Error) => e)
+    t.is((err as { code?: string } | null)?.code, 'ERR_HOST_INVALID', JSON.stringify(host) + ' ' + port)
+    let thrown: unknown
+    try {
+      hostKeyCheck({ host, port, policy: { mode: 'accept-new' }, knownHostsFile: file })
+    } catch (e) {
+      thrown = e
+    }
+    t.is((thrown as { code?: string } | undefined)?.code, 'ERR_HOST_INVALID', 'the verifier refuses it before any connection')
+  }
+  t.is(readFileSync(file, 'utf8'), before, 'the file is unchanged')
+  t.is((await readKnownHosts(file)).length, 1, 'and still parses')
+  for (const host of ['example.org', 'EXAMPLE.org', '127.0.0.1', '::1', '[::1]', 'fe80::1%eth0']) {
+    await addKnownHost(file, host, 9, k)
+  }
+  t.is((await readKnownHosts(file)).length, 7, 'names, IPv4, IPv6 (bracketed or not, with a zone) are written and read back')
+})

@@ -2,7 +2,7 @@ import { identityError } from '../errors.js'
 import type { VerifyRemoteKey } from '../secure/options.js'
 import { formatHostPort, normalizeHost } from './host-port.js'
 import { encodePublicKey, fingerprint, isFingerprint, parsePublicKey, samePublicKey } from '../secure/keypair.js'
-import { addKnownHost, matchKnownHost, readKnownHosts } from './known-hosts.js'
+import { addKnownHost, checkKnownHost, matchKnownHost, readKnownHosts } from './known-hosts.js'
 import type { KnownHost } from './known-hosts.js'
 import { shellQuote } from './shell-quote.js'
 
@@ -93,12 +93,14 @@ export interface AskableHostKeyError extends Error {
  * `ask` it is refused at once with an AskableHostKeyError.
  *
  * A bad pin (neither a key nor a fingerprint) throws ERR_KEY_INVALID here,
- * before any connection is made.
+ * and a host that cannot be a known hosts entry ERR_HOST_INVALID, before
+ * any connection is made.
  */
 export function hostKeyCheck (options: HostKeyVerifierOptions): VerifyRemoteKey {
   const { policy } = options
   const host = normalizeHost(options.host)
   if (policy.mode === 'pinned') return pinnedVerifier(host, options.port, policy.pin)
+  checkKnownHost(host, options.port)
   return async (remoteKey) => {
     const entries = await readKnownHosts(options.knownHostsFile)
     const match = matchKnownHost(entries, host, options.port, remoteKey)
