@@ -60,6 +60,7 @@ export const CHAT_CODES = {
   ERR_MUTED: 'An operator muted the member; its messages are not delivered.',
   ERR_BANNED: "The member's key is banned from the server.",
   ERR_KICKED: 'An operator removed the member from the room.',
+  ERR_KEY_REVOKED: "The member's key is no longer in the server's authorized keys (the server re-read them on SIGHUP); it was disconnected.",
   ERR_SERVER_FULL: 'The server already has its maximum number of members.',
   ERR_SERVER_SHUTDOWN: 'The server is shutting down.',
   ERR_TOO_MANY_HANDSHAKES: 'The connection was closed before its handshake finished: too many handshakes were in progress from its address, or in all (the oldest is dropped).',
