@@ -1,6 +1,7 @@
 import { INPUT_HISTORY_LINES } from '../constants.js'
 import { VERIFIED_MARK } from './messages.js'
 import { sanitizeText } from './sanitize.js'
+import { wrapRows } from './wrap.js'
 
 /*
  * The chat's terminal, as a pure state machine: given its state and an
@@ -19,6 +20,8 @@ const BELL = '\x07'
 const NICK = '[A-Za-z0-9_.-]+'
 /** Width assumed when the terminal reports none (a pty whose size was never set says 0). */
 const DEFAULT_COLUMNS = 80
+/** Width of the time before each line (`HH:MM `): continuation rows are indented by it. */
+const TIME_COLUMNS = 6
 /** Fewest columns of typed text shown beside the prompt. */
 const MIN_INPUT_COLUMNS = 10
 /** Nick colours: the basic and bright foregrounds, minus black, white and the greys. */
@@ -105,13 +108,18 @@ export class TerminalView {
     this.track(rest, parsed)
     const alert = !replayed && this.wantsAttention(parsed)
     const body = this.decorate(rest, parsed, alert)
-    return ERASE_LINE + `${time} ${body}` + '\r\n' + (alert ? BELL : '') + this.promptLine()
+    return ERASE_LINE + this.rows(`${time} ${body}`) + '\r\n' + (alert ? BELL : '') + this.promptLine()
   }
 
   /** A line of our own (connection status, completion candidates), shown like a notice. */
   showStatus (text: string): string {
     const body = this.style('2', `-- ${sanitizeText(text)}`)
-    return ERASE_LINE + `${clock(this.now())} ${body}` + '\r\n' + this.promptLine()
+    return ERASE_LINE + this.rows(`${clock(this.now())} ${body}`) + '\r\n' + this.promptLine()
+  }
+
+  /** A line wrapped to the terminal by us, continuation rows indented past the time (see wrap.ts). */
+  private rows (line: string): string {
+    return wrapRows(line, this.columns, TIME_COLUMNS).join('\r\n')
   }
 
   /** The terminal was resized. */
