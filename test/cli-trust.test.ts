@@ -64,6 +64,7 @@ test('the host key prompt on a terminal does not race the handshake: asked after
   t.absent(term.output().includes('ERR_HANDSHAKE_TIMEOUT'), 'no timeout while a person decides')
   term.type('yes\n')
   await term.waitFor('-- your nick is bob')
+  await term.waitFor('Recorded the key of')
   const recorded = readFileSync(client.knownHosts, 'utf8')
   t.ok(recorded.startsWith(`127.0.0.1:${server.port} ${server.key} `), 'the key is recorded once the second stream opened')
   t.is(recorded.trim().split('\n').length, 1)

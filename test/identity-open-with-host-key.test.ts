@@ -60,10 +60,13 @@ test('ask: the question comes after the first connection closed; yes opens a sec
       return true
     }
   }
-  const stream = await openWithHostKeyPolicy({ host: '127.0.0.1', port: server.port, policy, knownHostsFile: file }, (verify) => {
+  let recorded!: () => void
+  const written = new Promise<void>((resolve) => { recorded = resolve })
+  const stream = await openWithHostKeyPolicy({ host: '127.0.0.1', port: server.port, policy, knownHostsFile: file, onRecord: () => recorded() }, (verify) => {
     opens++
     return dial(server.port, verify)
   })
+  await written
   t.ok(stream.remotePublicKey!.equals(serverKey.publicKey))
   t.is(opens, 2, 'two connections: the refused one and the accepted one')
   t.is(questions.length, 1)
@@ -113,6 +116,7 @@ test('accept-new records only once the stream opened: not when opening fails', a
   }).then(() => null, (e: Error) => e)
   t.is(err?.message, 'the caller gave up')
   t.absent(existsSync(file), 'nothing recorded for a failed open')
-  await openWithHostKeyPolicy(options, (verify) => dial(server.port, verify))
+  const written = new Promise<void>((resolve) => { void openWithHostKeyPolicy({ ...options, onRecord: () => resolve() }, (verify) => dial(server.port, verify)) })
+  await written
   t.is((await readKnownHosts(file)).length, 1, 'recorded after an open that succeeded')
 })

@@ -387,8 +387,11 @@ export class ChatServer extends EventEmitter {
     const who = publicKey === null ? {} : { fingerprint: fingerprint(publicKey) }
     if (connection.session === undefined) {
       const cause = (err as { cause?: unknown }).cause
-      const detail = code === 'ERR_REMOTE_KEY_REJECTED' && cause instanceof Error ? cause.message : err.message
-      this.log({ event: 'refused', remote, ...who, detail: `${firstLine(detail)} (${code || 'error'})` })
+      const decided = code === 'ERR_REMOTE_KEY_REJECTED' && cause instanceof Error
+      const detail = decided ? cause.message : err.message
+      // A refused key is logged with the decision's code (ERR_CLIENT_KEY_UNAUTHORIZED, ERR_BANNED...), as the CLI shows it.
+      const shown = (decided ? (cause as { code?: string }).code : undefined) ?? code
+      this.log({ event: 'refused', remote, ...who, detail: `${firstLine(detail)} (${shown || 'error'})` })
       return
     }
     connection.session.end(leaveReason(err))

@@ -9,7 +9,7 @@ import { chooseHostKeyPolicy, trustFromOptions, verifierFromTrustOptions, type H
 import { identityError } from '../errors.js'
 import { acceptAnyKey, type VerifyRemoteKey } from '../secure/options.js'
 import type { CliIO } from './command.js'
-import type { HostPort } from './address.js'
+import { formatHostPort, type HostPort } from './address.js'
 
 /*
  * Keys and trust for the tool commands, from their flags. The connecting
@@ -107,6 +107,7 @@ function trustTarget (target: HostPort, ownKey: KeyPair, io: CliIO): TrustTarget
     port: target.port,
     env: io.env,
     onRecord: (r) => io.stderr.write(`Recorded the key of ${r.address} (${r.fingerprint}) in ${r.knownHostsFile}\n`),
+    onRecordError: (err) => io.stderr.write(`Could not record the key of ${formatHostPort(target)} in known hosts: ${err.message}\n`),
     wrap: (verify) => (remoteKey, info) => {
       if (samePublicKey(remoteKey, ownKey.publicKey)) {
         throw identityError('ERR_PEER_KEY_IS_OURS', `the server presented our own key (${fingerprint(remoteKey)}); a server and its clients must have different keys`)

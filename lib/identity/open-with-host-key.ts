@@ -16,6 +16,12 @@ import type { HostKeyQuestion, HostKeyVerifierOptions } from './host-key-verifie
  * written to known_hosts only once that connection opened. A server that
  * presents another key the second time is refused (ERR_HOST_KEY_MISMATCH).
  * `accept-new` likewise records only after the stream opened.
+ *
+ * The record is written while the caller already uses the stream, not
+ * before handing it over: a stream's first data (and even its END) may
+ * arrive at once, and nobody would be listening during the write. The
+ * pending write keeps Node running until it is done; onRecord hears when
+ * it is, onRecordError if it failed (the stream is not affected).
  */
 
 /**
@@ -31,6 +37,8 @@ export interface OpenWithHostKeyOptions extends HostKeyVerifierOptions {
    * must not use our own key"); it must call the check it is given.
    */
   wrap?: (verify: VerifyRemoteKey) => VerifyRemoteKey
+  /** Told when recording a key that was accepted failed (a full disk, a file made read-only); the stream goes on. */
+  onRecordError?: (err: Error) => void
 }
 
 /**
@@ -53,7 +61,7 @@ export async function openWithHostKeyPolicy<T> (options: OpenWithHostKeyOptions,
     if ((await options.policy.ask(question)) !== true) throw declinedError(question, err)
     return await openAccepted(options, question, wrap, open)
   }
-  if (first.key !== undefined) await recordHostKey(options, first.key)
+  if (first.key !== undefined) recordInBackground(options, first.key)
   return result
 }
 
@@ -69,8 +77,13 @@ async function openAccepted<T> (options: OpenWithHostKeyOptions, question: HostK
     ].join('\n'))
   }))
   const result = await open(second.verify)
-  if (second.key !== undefined) await recordHostKey(options, second.key)
+  if (second.key !== undefined) recordInBackground(options, second.key)
   return result
+}
+
+/** Record `key` without holding up the caller (see the comment at the top). */
+function recordInBackground (options: OpenWithHostKeyOptions, key: Buffer): void {
+  recordHostKey(options, key).catch((err: Error) => options.onRecordError?.(err))
 }
 
 /** A verify function that remembers the key it accepted (one handshake per function). */

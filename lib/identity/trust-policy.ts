@@ -57,6 +57,8 @@ export interface TrustTarget {
   onRecord?: (recorded: RecordedHostKey) => void
   /** Wraps the key check before a stream gets it (see OpenWithHostKeyOptions.wrap). */
   wrap?: (verify: VerifyRemoteKey) => VerifyRemoteKey
+  /** Told when a key accepted could not be recorded (see OpenWithHostKeyOptions.onRecordError). */
+  onRecordError?: (err: Error) => void
 }
 
 /** The trust options turned into a policy and a way to open connections under it. */
@@ -79,7 +81,11 @@ export function trustFromOptions (target: TrustTarget, options: TrustOptions): H
   return {
     policy: verifierOptions.policy,
     knownHostsFile: verifierOptions.knownHostsFile,
-    open: (open) => openWithHostKeyPolicy({ ...verifierOptions, ...(wrap === undefined ? {} : { wrap }) }, open)
+    open: (open) => openWithHostKeyPolicy({
+      ...verifierOptions,
+      ...(wrap === undefined ? {} : { wrap }),
+      ...(target.onRecordError === undefined ? {} : { onRecordError: target.onRecordError })
+    }, open)
   }
 }
 
