@@ -26,6 +26,8 @@ export interface Workload {
   idle: number
   /** idle: seconds of idleness before the second reading (V8 returns transient heap after a few s); 0 = none. */
   idleSettleS: number
+  /** idle: runs of the idle figure (each takes the settle time; RSS varies little between runs). */
+  idleRuns: number
 }
 
 export interface BenchConfig {
@@ -49,7 +51,7 @@ export interface BenchConfig {
   timeoutMs: number
 }
 
-/** The workloads; five runs of all four take about 10 minutes on 2 cores. */
+/** The workloads; five runs of all five (idle: three) take about 12 minutes on 2 cores. */
 export const FULL_WORKLOAD: Workload = {
   bulkBytes: 1024 * 1024 * 1024,
   bulkChunk: 64 * 1024,
@@ -59,7 +61,8 @@ export const FULL_WORKLOAD: Workload = {
   concurrency: 64,
   sequential: 1000,
   idle: 2000,
-  idleSettleS: 8
+  idleSettleS: 10,
+  idleRuns: 3
 }
 
 /** A smoke-sized run: seconds, not minutes; the numbers only show the harness works. */
@@ -72,7 +75,8 @@ export const QUICK_WORKLOAD: Workload = {
   concurrency: 16,
   sequential: 20,
   idle: 40,
-  idleSettleS: 0
+  idleSettleS: 0,
+  idleRuns: 1
 }
 
 export const FULL_RUNS = 5
@@ -97,7 +101,8 @@ const NUMBER_OPTIONS: readonly NumberOption[] = [
   { flag: '--concurrency', env: 'BENCH_CONCURRENCY', key: 'concurrency', help: 'handshakes: in flight (64; quick 16)', min: 1 },
   { flag: '--sequential', env: 'BENCH_SEQUENTIAL', key: 'sequential', help: 'sequential: connections timed (1000; quick 20)', min: 1 },
   { flag: '--idle', env: 'BENCH_IDLE', key: 'idle', help: 'idle: connections held open (2000; quick 40)', min: 1 },
-  { flag: '--idle-settle', env: 'BENCH_IDLE_SETTLE', key: 'idleSettleS', help: 'idle: seconds before a second reading (8; quick 0 = none)', min: 0 },
+  { flag: '--idle-settle', env: 'BENCH_IDLE_SETTLE', key: 'idleSettleS', help: 'idle: seconds before a second reading (10; quick 0 = none)', min: 0 },
+  { flag: '--idle-runs', env: 'BENCH_IDLE_RUNS', key: 'idleRuns', help: 'idle: runs, at most --runs (3; quick 1)', min: 1 },
   { flag: '--timeout', env: 'BENCH_TIMEOUT', key: 'timeout', help: 'seconds one measurement may take (600; quick 60)', min: 1 }
 ]
 
@@ -118,7 +123,7 @@ export function usage (): string {
   lines.push(
     '  --out FILE              BENCH_OUT          write the Markdown results here; --out= writes none. Default:',
     '                                             bench/RESULTS.md, only after a full run of every figure and',
-    '                                             all four implementations',
+    '                                             all five implementations',
     '  --json FILE             BENCH_JSON         also write every sample as JSON',
     '  --profile               BENCH_PROFILE=1    one run of the chosen figures for ours (or --impl) under',
     '                                             node --cpu-prof, both processes; prints the top self time',

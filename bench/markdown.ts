@@ -65,7 +65,7 @@ function method (r: BenchResults): string[] {
   const w = r.workload
   const mib = (n: number): string => n % (1024 * 1024) === 0 ? `${n / (1024 * 1024)} MiB` : `${n} B`
   return [
-    `- ${r.runs} run(s) per figure. In each run every implementation is measured once, in a rotated order (run k starts with the k-th), so all of them share the machine's state of the moment; medians and ratios come from these runs only.`,
+    `- ${r.runs} run(s) per figure (idle: ${Math.min(r.runs, r.workload.idleRuns ?? r.runs)}). In each run every implementation is measured once, in a rotated order (run k starts with the k-th), so all of them share the machine's state of the moment; medians and ratios come from these runs only.`,
     '- Every measurement forks a fresh server process and a fresh client process; they talk over 127.0.0.1 with TCP_NODELAY on every socket. Both ends of the Noise implementations have one static key pair per process.',
     `- **bulk**: ${mib(w.bulkBytes)} in writes of ${w.bulkChunk} B; the client honours backpressure (write() false: wait for drain); timed from the first write until the server's one-byte acknowledgement of the last byte. MB = 10^6 bytes.`,
     `- **small**: ${w.smallCount} writes of ${w.smallSize} B, otherwise as bulk; messages per second.`,

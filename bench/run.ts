@@ -89,7 +89,7 @@ async function benchmark (config: BenchConfig, impls: Impl[], missing: ImplName[
     const shown = relative(process.cwd(), out)
     print(`Wrote ${shown.startsWith('..') || shown === '' ? out : shown}`)
   } else {
-    print('Not writing bench/RESULTS.md: only a full run of every figure and all four implementations does (or pass --out FILE).')
+    print('Not writing bench/RESULTS.md: only a full run of every figure and all five implementations does (or pass --out FILE).')
   }
   if (config.json !== null) {
     writeFileSync(config.json, JSON.stringify(results, null, 2) + '\n')
@@ -117,14 +117,16 @@ function pickImpls (config: BenchConfig): { impls: Impl[], missing: ImplName[] }
 async function runFigure (name: FigureName, config: BenchConfig, impls: Impl[], run: RunContext, results: BenchResults): Promise<void> {
   const fig = figure(name)
   print(`\n== ${fig.title} (${fig.unit}), target ${fig.targetText}`)
-  for (let k = 1; k <= config.runs; k++) {
+  const runs = name === 'idle' ? Math.min(config.runs, config.workload.idleRuns) : config.runs
+  const taking = impls.filter((impl) => impl.figures === undefined || impl.figures.includes(name))
+  for (let k = 1; k <= runs; k++) {
     // Rotate the order each run so no implementation always goes first.
-    const order = impls.map((_, i) => impls[(i + k - 1) % impls.length])
+    const order = taking.map((_, i) => taking[(i + k - 1) % taking.length])
     for (const impl of order) {
       const m = await measure({ impl: impl.name, figure: name, workload: config.workload, ctx: run.ctx, worker: run.snapshot.worker, timeoutMs: config.timeoutMs })
       results.samples.push({ figure: name, impl: impl.name, run: k, ...m })
       const heap = m.heapKiB === undefined ? '' : `  (heap used+external ${m.heapKiB.toFixed(1)}, heap committed ${m.heapTotalKiB?.toFixed(1)}${m.settledKiB === undefined ? '' : `; RSS after ${config.workload.idleSettleS} s idle ${m.settledKiB.toFixed(1)}`})`
-      print(`  run ${k}/${config.runs}  ${impl.label.padEnd(14)} ${formatValue(m.value, fig.unit).padStart(9)} ${fig.unit}  in ${(m.elapsedMs / 1000).toFixed(2)} s${heap}`)
+      print(`  run ${k}/${runs}  ${impl.label.padEnd(14)} ${formatValue(m.value, fig.unit).padStart(9)} ${fig.unit}  in ${(m.elapsedMs / 1000).toFixed(2)} s${heap}`)
     }
   }
   print('')
@@ -178,7 +180,7 @@ function printPlan (config: BenchConfig, results: BenchResults, missing: ImplNam
   print(`noise-chat bench: ${config.figures.length} figure(s) x ${config.runs} run(s) x ${results.impls.length} implementation(s) = ${n} measurements, each in fresh server and client processes`)
   print(`machine: Node ${results.machine.node}, ${results.machine.cpu}, ${results.machine.cores} cores, load average ${results.machine.loadAtStart.map((l) => l.toFixed(2)).join(' ')}`)
   print(`workload: bulk ${w.bulkBytes} B in ${w.bulkChunk} B writes; small ${w.smallCount} x ${w.smallSize} B; handshakes ${w.handshakes} with ${w.concurrency} in flight; sequential ${w.sequential}; idle ${w.idle} connections`)
-  if (!config.quick) print('The full default run (5 runs of all four implementations) takes about 10 minutes on 2 cores (11 min measured with the machine also loaded); --quick takes seconds.')
+  if (!config.quick) print('The full default run (5 runs of all five implementations, 3 of idle) takes about 12 minutes on 2 cores; --quick takes seconds.')
   if (missing.length > 0) print(`not available in this build, skipped: ${missing.join(', ')}`)
 }
 

@@ -23,6 +23,9 @@ export const MAX_FRAME_BODY_BYTES = 65535
 /** X25519 public and secret keys are 32 bytes. */
 export const KEY_BYTES = 32
 
+/** ChaCha20-Poly1305-IETF nonce: 4 zero bytes, then the 64-bit frame counter (PROTOCOL.md 4). */
+export const NONCE_BYTES = 12
+
 /** Poly1305 tag appended to every encrypted body. */
 export const TAG_BYTES = 16
 
@@ -81,17 +84,14 @@ export const DEFAULT_IDLE_TIMEOUT_MS = 0
 /** Writable buffer before write() says "wait": four full frames, enough to batch small writes into full frames. */
 export const STREAM_HIGH_WATER_MARK_BYTES = 4 * 65536
 
-/** Most plaintext sealed into one socket write: bounds the copy a huge write() costs while keeping syscalls few. */
+/** Most plaintext sealed into one socket write: 16 full frames (about 1 MiB) bounds the reused output buffer while keeping system calls few. */
 export const MAX_WRITE_BATCH_BYTES = 16 * MAX_DATA_BYTES
 
-/** Frames at least this large are sealed with OpenSSL (node:crypto), smaller ones with libsodium: the measured break-even on 2 cores, where OpenSSL's per-call cost is repaid by its per-byte speed and the copy it saves. */
-export const OPENSSL_MIN_FRAME_BYTES = 16 * 1024
+/** Received frames at least this large that span socket chunks are decrypted by OpenSSL reading each chunk in place; others are joined and decrypted by libsodium. Measured break-even (bench/RESULTS.md). */
+export const OPENSSL_MIN_OPEN_BYTES = 16 * 1024
 
 /** A received frame spanning more socket chunks than this is gathered into one buffer: bounds what a peer dribbling bytes can make us hold. */
 export const MAX_FRAME_PIECES = 8
-
-/** A frame whose data comes in more pieces than this is gathered into one buffer first: a cipher update per tiny write costs more than the copy. */
-export const MAX_SEAL_PARTS = 8
 
 /** Reason sent in ABORT when the stream is destroyed without an error. */
 export const DEFAULT_ABORT_REASON = 'stream destroyed'
@@ -252,6 +252,22 @@ export const RECONNECT_MAX_MS = 30_000
 export const INPUT_HISTORY_LINES = 100
 
 // ---------------------------------------------------------------------------
+// The web client (connect --web): a local page over one WebSocket.
+// ---------------------------------------------------------------------------
+
+/** Random bytes in the page's URL token: 256 bits, as a session key, so guessing it is hopeless. */
+export const WEB_TOKEN_BYTES = 32
+
+/** Lines the bridge keeps for a page that opens (or reloads) later: a screenful or ten, not the whole day. */
+export const WEB_BACKLOG_LINES = 500
+
+/** Largest WebSocket message the bridge accepts from a page: a typed line is at most 1 KiB; 64 KiB leaves room and refuses floods. */
+export const WEB_MAX_MESSAGE_BYTES = 64 * 1024
+
+/** Address the bridge listens on: loopback only, since whoever reaches it reads and speaks in the room. */
+export const WEB_HOST = '127.0.0.1'
+
+// ---------------------------------------------------------------------------
 // Tools: pipe, listen, tunnel, tap and demo.
 // ---------------------------------------------------------------------------
 
@@ -276,6 +292,15 @@ export const NAMES_ON_JOIN_MAX = 50
 /** Longest the demo waits for any one step on 127.0.0.1: far above what loopback needs, so only a broken step hits it, and the demo fails instead of hanging. */
 export const DEMO_STEP_TIMEOUT_MS = 10_000
 
+/** The interpreter `demo --original` runs the original chat room with (a Python 3 program), looked up on PATH. */
+export const PYTHON_COMMAND = 'python3'
+
+/** Output of one process of the original kept by `demo --original`: a screenful or two is all it prints, but its client, once its server is gone, prints empty lines without end. */
+export const ORIGINAL_OUTPUT_MAX_CHARS = 64 * 1024
+
+/** How often `demo --original` looks at the original server's thread count (a thread's start gives no event): often enough to add no visible wait, rarely enough to cost nothing. */
+export const ORIGINAL_POLL_MS = 10
+
 // ---------------------------------------------------------------------------
 // Under attack: what connections that never finish may hold (docs/RELIABILITY.md).
 // ---------------------------------------------------------------------------
@@ -291,3 +316,28 @@ export const MAX_STATE_FILE_BYTES = 32 * 1024 * 1024
 
 /** The nick registry is written at most this often; bindings made in between go out in the next write. Serialising it costs time in its size (40 ms at 28,000 nicks), so writing it on every join let a stream of fresh keys pin the CPU. A crash loses at most the last second's bindings. */
 export const STATE_SAVE_INTERVAL_MS = 1_000
+
+// ---------------------------------------------------------------------------
+// What a new user meets (issue 13): the server's human log, pacing, history.
+// ---------------------------------------------------------------------------
+
+/** The chat server prints at most this many human event lines on stderr per SERVER_EVENT_LINES_INTERVAL_MS: a person can read that many, and an attack of thousands of refusals a second cannot flood the terminal (or a journal) with them. */
+export const SERVER_EVENT_LINES_PER_INTERVAL = 20
+
+/** The interval of SERVER_EVENT_LINES_PER_INTERVAL; past the limit one line says how many more events there were (all of them are in --log). */
+export const SERVER_EVENT_LINES_INTERVAL_MS = 10_000
+
+/** A pacing client keeps this much of the server's rate in hand (sends at 90 % of it): its clock and the server's drift a little, and a line the server refuses is lost. */
+export const PACE_RATE_FRACTION = 0.9
+
+/** A pacing client leaves this many milliseconds' worth of the server's rate unused in the burst: lines delayed on the way and then delivered together (TCP, a busy server) must still fit in the server's bucket. */
+export const PACE_JITTER_ALLOWANCE_MS = 500
+
+/** Lines a piped client queues while pacing itself before it stops reading stdin (backpressure, not memory, holds a large file). */
+export const PACE_QUEUE_MAX_LINES = 256
+
+/** The room's history is written to the state directory at most this often: a restart loses at most this much of what was said. */
+export const HISTORY_SAVE_INTERVAL_MS = 1_000
+
+/** History file in the server's state directory. */
+export const HISTORY_FILE = 'history.json'

@@ -22,7 +22,9 @@ export const SECURE_STREAM_CODES = {
   ERR_NONCE_EXHAUSTED: 'This direction used its last nonce (2^64 - 2); the stream cannot carry more frames.',
   ERR_IDLE_TIMEOUT: 'No frame arrived from the peer within the idle timeout.',
   ERR_CANCELLED: 'The stream was cancelled locally, by its abort signal or by destroy().',
-  ERR_INVALID_OPTION: 'An option given to the secure stream has the wrong type or value.'
+  ERR_INVALID_OPTION: 'An option given to the secure stream has the wrong type or value.',
+  ERR_INVALID_ARGUMENT: 'A value passed to the secure stream cannot be used: a write that is not bytes, a key or buffer of the wrong size, a nonce out of range or moving backwards.',
+  ERR_INVALID_STATE: 'A secure stream operation was asked for at the wrong time (for example, handshake keys before the handshake completed).'
 } as const
 
 /** Codes of identity and trust (lib/identity), one sentence each. */
@@ -71,7 +73,15 @@ export const CHAT_CODES = {
 export const TOOL_CODES = {
   ERR_CONNECT_TIMEOUT: 'Connecting to the target (or to the tunnel server) took longer than the connect timeout.',
   ERR_PREMATURE_CLOSE: "A local stream (stdin, stdout, or a tunnel's plaintext connection) closed before its end.",
-  ERR_DEMO_CLAIM_FAILED: 'A claim the demo checks did not hold; the message says which.'
+  ERR_DEMO_CLAIM_FAILED: 'A claim the demo checks did not hold; the message says which.',
+  ERR_WEB_TOKEN: "The web bridge refused a page's WebSocket: its token was missing or wrong (open the exact URL `connect --web` printed).",
+  ERR_WEB_HOST: 'The web bridge refused a request whose Host header was not 127.0.0.1:PORT or localhost:PORT (a DNS rebinding attempt, or a proxy).',
+  ERR_WEB_ORIGIN: 'The web bridge refused a WebSocket opened by a page of another origin (another site, or another local port).',
+  ERR_WEB_ASSETS_MISSING: "The web page's files were not found next to the code: the package was built without `npm run build`.",
+  ERR_NOT_NOISE_PEER: "The server's first bytes were text (an HTTP, SSH, SMTP or IRC server, say), not a noise handshake; the message quotes them.",
+  ERR_ORIGINAL_NOT_FOUND: 'The folder given to `demo --original` does not hold server.py and client.py of the original chat room.',
+  ERR_PYTHON_NOT_FOUND: 'python3, needed to run the original chat room, is not on PATH.',
+  ERR_ORIGINAL_FAILED: "A process of the original chat room ended before the demo was done with it; the message shows the end of its stderr."
 } as const
 
 /** Codes of the command line (lib/cli). */

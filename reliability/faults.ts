@@ -19,7 +19,7 @@ import { FaultProxy } from './lib/fault-proxy.js'
 import { connectMember, type Member } from './lib/members.js'
 import { cliProbe, libraryProbe, probeRepeatedly, type ProbeResult, type Target } from './lib/probe.js'
 import { RssSampler, startAttack } from './lib/scenario.js'
-import { BIN, cliSpawn, ServerProcess, sandbox, type Sandbox } from './lib/server-process.js'
+import { BIN, cliSpawn, ensureKeyFile, ServerProcess, sandbox, type Sandbox } from './lib/server-process.js'
 import { mib, ms, summarize, table } from './lib/stats.js'
 import { canRunOnTerminal, terminalClient } from './lib/terminal-client.js'
 
@@ -317,7 +317,7 @@ function cliThrough (box: Sandbox, port: number, key: string, nick: string, extr
 }
 
 function terminalArgs (box: Sandbox, port: number, key: string, nick: string): string[] {
-  return [`127.0.0.1:${port}`, '--server-key', key, '--nick', nick, '--key', join(box.dir, `${nick}.key`)]
+  return [`127.0.0.1:${port}`, '--server-key', key, '--nick', nick, '--key', ensureKeyFile(join(box.dir, `${nick}.key`))]
 }
 
 /** A ReconnectingChat member that keeps what it heard. */
@@ -354,10 +354,11 @@ async function fileFaults (target: Target, box: Sandbox): Promise<Outcome> {
     const user = unprivileged()
     const locked = join(work.dir, 'locked')
     spawnSync('mkdir', ['-m', '0555', locked])
-    const attempts: Array<{ what: string, args: string[], check: string }> = [
-      { what: 'key in a folder it may not write', args: ['--key', join(locked, 'server.key'), '--state-dir', join(work.dir, 'state1')], check: `cannot create ${join(locked, 'server.key')}` },
-      { what: 'state folder it may not create', args: ['--key', join(work.dir, 'k2'), '--state-dir', join(locked, 'state')], check: `cannot write the state directory '${join(locked, 'state')}'` },
-      { what: 'log in a folder it may not write', args: ['--key', join(work.dir, 'k3'), '--state-dir', join(work.dir, 'state3'), '--log', join(locked, 'server.log')], check: `cannot write the log file '${join(locked, 'server.log')}'` }
+    const attempts: Array<{ what: string, args: string[], check: string, env?: NodeJS.ProcessEnv }> = [
+      // Only the default key is created on first use (a --key FILE must exist): its folder is the locked one here.
+      { what: 'key in a folder it may not write', args: ['--state-dir', join(work.dir, 'state1')], check: `cannot create the folder '${join(locked, 'noise-chat')}'`, env: { XDG_CONFIG_HOME: locked } },
+      { what: 'state folder it may not create', args: ['--key', ensureKeyFile(join(work.dir, 'k2')), '--state-dir', join(locked, 'state')], check: `cannot write the state directory '${join(locked, 'state')}'` },
+      { what: 'log in a folder it may not write', args: ['--key', ensureKeyFile(join(work.dir, 'k3')), '--state-dir', join(work.dir, 'state3'), '--log', join(locked, 'server.log')], check: `cannot write the log file '${join(locked, 'server.log')}'` }
     ]
     if (user !== undefined) {
       // The server runs as `user`: it may write its sandbox, not the locked folder (root's, 0555).
@@ -365,7 +366,7 @@ async function fileFaults (target: Target, box: Sandbox): Promise<Outcome> {
       spawnSync('chown', ['root:root', locked])
     }
     for (const a of attempts) {
-      const ran = spawnSync(process.execPath, [BIN, 'server', '--host', '127.0.0.1', '--port', '0', ...a.args], { env: work.env, encoding: 'utf8', timeout: 20_000, ...(user === undefined ? {} : { uid: user, gid: user }) })
+      const ran = spawnSync(process.execPath, [BIN, 'server', '--host', '127.0.0.1', '--port', '0', ...a.args], { env: { ...work.env, ...a.env }, encoding: 'utf8', timeout: 20_000, ...(user === undefined ? {} : { uid: user, gid: user }) })
       const left = readdirSync(locked)
       lines.push(`${a.what}: exit ${String(ran.status)}, "${ran.stderr.trim().split('\n').pop() ?? ''}"; left in the folder: ${left.length === 0 ? 'nothing' : left.join(', ')}`)
       if (ran.status !== 1 || !ran.stderr.includes(a.check) || left.length > 0) problems.push(`${a.what}: exit ${String(ran.status)}, stderr ${ran.stderr.trim()}, left ${left.join(', ')}`)

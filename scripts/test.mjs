@@ -25,6 +25,12 @@ if (tsc.status !== 0) {
   console.log('not ok - type-check (tsc) failed')
   failed++
 }
+// The web page: its own type-check (browser types) and its files, which the browser tests serve.
+const web = spawnSync(process.execPath, [join(root, 'scripts', 'build-web.mjs')], { stdio: 'inherit' })
+if (web.status !== 0) {
+  console.log('not ok - the web page did not build (scripts/build-web.mjs)')
+  failed++
+}
 
 const files = pickFiles(process.argv.slice(2))
 if (files.length === 0) {

@@ -108,13 +108,16 @@ test('two clients chat through the real processes; the piped one exits 0 after E
   const env = await home(t)
   const server = await serverProcess(t, env)
   const target = `127.0.0.1:${server.port}`
-  const bob = liveClient(t, env, target, '--server-key', server.key, '--nick', 'bob', '--key', joinPath(env['HOME']!, 'bob.key'))
+  const bobKey = joinPath(env['HOME']!, 'bob.key')
+  await writeKeyFile(bobKey, generateKeyPair())
+  const bob = liveClient(t, env, target, '--server-key', server.key, '--nick', 'bob', '--key', bobKey)
   await bob.waitFor('-- your nick is bob')
   const alice = await client(env, 'hi bob\n/me waves\n/msg bob a secret\n/names\n', target, '--server-key', server.key, '--nick', 'alice')
   t.is(alice.code, 0, alice.stderr)
   t.ok(alice.stdout.includes('-- 2 connected:'), '/names answered')
   await bob.waitFor('-- alice left: quit (1 connected)')
-  const seen = bob.output()
+  // Piped output: every line after the UTC time it was said.
+  const seen = bob.output().replace(/^\[\d\d:\d\dZ\] /gm, '')
   t.ok(seen.includes('<alice> hi bob\n* alice waves\n[pm from alice] a secret\n'), seen)
   bob.child.stdin.end('bye\n')
   t.is(await bob.exited, 0)
@@ -126,6 +129,7 @@ test('an unauthorized key is refused with the server\'s reason, exit 5', async (
   const member = generateKeyPair()
   await writeKeyFile(joinPath(dir, 'member.key'), member)
   await writeFile(joinPath(dir, 'authorized_keys'), `${encodePublicKey(member.publicKey)} alice@laptop\n`)
+  await writeKeyFile(joinPath(dir, 'stranger.key'), generateKeyPair())
   const server = await serverProcess(t, env, '--authorized-keys', joinPath(dir, 'authorized_keys'))
   const target = `127.0.0.1:${server.port}`
   const stranger = await client(env, 'let me in\n', target, '--server-key', server.key, '--key', joinPath(dir, 'stranger.key'))
@@ -158,6 +162,8 @@ test('SIGHUP reloads the authorized keys without a restart', async (t) => {
 test('first contact, accept-new, changed key and pin mismatch, with a temporary HOME', async (t) => {
   const env = await home(t)
   const dir = env['HOME']!
+  await writeKeyFile(joinPath(dir, 'server-a.key'), generateKeyPair())
+  await writeKeyFile(joinPath(dir, 'server-b.key'), generateKeyPair())
   const first = await serverProcess(t, env, '--key', joinPath(dir, 'server-a.key'))
   const target = `127.0.0.1:${first.port}`
 

@@ -19,7 +19,9 @@ test('joining: MOTD, history, own nick, then the join announced to all with the 
   t.alike(b.conn.lines, [
     '-- welcome',
     '-- be nice',
+    '-- history: the last 1 message said here',
     '[09:00Z] <alice> first',
+    '-- end of history',
     '-- your nick is bob',
     '-- bob joined (2 connected)',
     '-- in the room: alice, bob'

@@ -14,6 +14,7 @@ import net from 'node:net'
 import { fileURLToPath } from 'node:url'
 import { Writable } from 'streamx'
 import { SecureStream } from '../lib/secure/secure-stream.js'
+import { setNonceForTesting } from '../lib/secure/testing.js'
 import { acceptAnyKey } from '../lib/secure/options.js'
 import type { SecureStreamOptions } from '../lib/secure/options.js'
 import { generateKeyPair, keyPairFromSecretKey, samePublicKey } from '../lib/secure/keypair.js'
@@ -274,8 +275,8 @@ for (const role of ROLES) {
     ])
     s.ours.on('end', () => s.ours.end())
     await s.ours.opened
-    s.ours._setNonceForTesting('send', BigInt(start))
-    s.ours._setNonceForTesting('receive', BigInt(start))
+    setNonceForTesting(s.ours, 'send', BigInt(start))
+    setNonceForTesting(s.ours, 'receive', BigInt(start))
     await writeEach(s.ours, ['go', 'u', 'v', 'w', 'x', 'y', 'z'].map((c) => Buffer.from(c)))
     const [run, ours] = await Promise.all([s.peer.exited, s.ourEnd])
     t.is(run.code, 0, `python: ${JSON.stringify(run.events)} ${run.stderr}`)
@@ -293,8 +294,8 @@ for (const role of ROLES) {
       '--do', 'send:hi', '--do', 'send:gh', '--do', 'end', '--do', 'expect-end'])
     s.ours.on('end', () => s.ours.end())
     await s.ours.opened
-    s.ours._setNonceForTesting('send', start)
-    s.ours._setNonceForTesting('receive', start)
+    setNonceForTesting(s.ours, 'send', start)
+    setNonceForTesting(s.ours, 'receive', start)
     s.ours.write('go')
     const [run, ours] = await Promise.all([s.peer.exited, s.ourEnd])
     t.is(run.code, 0, `python: ${JSON.stringify(run.events)} ${run.stderr}`)

@@ -51,7 +51,7 @@ function box (t: Teardown): ReturnType<typeof sandbox> & { file: string } {
 
 test('a log file that cannot be opened is one clear line and exit 1, before the server listens', async (t) => {
   const b = box(t)
-  const ran = await serverRun(b.env, ['--key', join(b.dir, 'k'), '--state-dir', join(b.dir, 'state'), '--log', join(b.file, 'server.log')])
+  const ran = await serverRun(b.env, ['--state-dir', join(b.dir, 'state'), '--log', join(b.file, 'server.log')])
   t.is(ran.code, 1)
   says(t, ran.stderr, `cannot write the log file '${join(b.file, 'server.log')}': not a directory`)
   t.absent(ran.stderr.includes('Unhandled'), 'no stack trace')
@@ -60,7 +60,7 @@ test('a log file that cannot be opened is one clear line and exit 1, before the 
 
 test('a state directory that cannot be written is one clear line and exit 1 at start, not a surprise later', async (t) => {
   const b = box(t)
-  const ran = await serverRun(b.env, ['--key', join(b.dir, 'k'), '--state-dir', join(b.file, 'state')])
+  const ran = await serverRun(b.env, ['--state-dir', join(b.file, 'state')])
   t.is(ran.code, 1)
   says(t, ran.stderr, `cannot write the state directory '${join(b.file, 'state')}': not a directory`)
   t.absent(ran.stdout.includes('listening'), 'it never listened')
@@ -90,18 +90,19 @@ test('a key file that cannot be created is named in the error, and nothing is le
   const nobody = 65534
   if (asRoot) chownSync(b.dir, nobody, nobody)
   const canDrop = !asRoot || spawnSync(process.execPath, [BIN, '--version'], { uid: nobody, gid: nobody }).status === 0
-  const keyFile = canDrop ? join(locked, 'server.key') : join(b.file, 'server.key')
-  const ran = await serverRun(b.env, ['--key', keyFile, '--state-dir', join(b.dir, 'state')], asRoot && canDrop ? nobody : undefined)
+  // Only the default key is created on first use (a --key FILE must exist): put the config folder where it cannot be written.
+  const configHome = canDrop ? locked : b.file
+  const ran = await serverRun({ ...b.env, XDG_CONFIG_HOME: configHome }, ['--state-dir', join(b.dir, 'state')], asRoot && canDrop ? nobody : undefined)
   t.is(ran.code, 1)
-  if (canDrop) says(t, ran.stderr, `cannot create ${keyFile}: permission denied (EACCES)`)
-  else says(t, ran.stderr, keyFile)
+  if (canDrop) says(t, ran.stderr, `cannot create the folder '${join(locked, 'noise-chat')}': permission denied (EACCES)`)
+  else says(t, ran.stderr, configHome)
   t.alike(readdirSync(locked), [], 'no key and no temporary file')
 })
 
 test('--max-handshakes takes N or N:PER_ADDRESS; anything else is a usage error', async (t) => {
   const b = box(t)
   for (const bad of ['0', '10:20', 'many', '5:0']) {
-    const ran = await serverRun(b.env, ['--key', join(b.dir, 'k'), '--state-dir', join(b.dir, 'state'), '--max-handshakes', bad])
+    const ran = await serverRun(b.env, ['--state-dir', join(b.dir, 'state'), '--max-handshakes', bad])
     t.is(ran.code, 2, `--max-handshakes ${bad}`)
     says(t, ran.stderr, `--max-handshakes '${bad}' must be N or N:PER_ADDRESS`)
   }

@@ -11,6 +11,8 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import os from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { writeKeyFile } from '../../lib/identity/key-file.js'
+import { generateKeyPair } from '../../lib/secure/keypair.js'
 import { OutputWatch, stopProcess } from './process-output.js'
 import type { RunningServer, StartOptions } from './target.js'
 
@@ -31,6 +33,8 @@ export function oursServerFlags (members: number): string[] {
 /** Start `noise-chat server`; resolves once it printed its address and key. */
 export async function startOursServer (options: StartOptions): Promise<RunningServer> {
   const dir = mkdtempSync(join(os.tmpdir(), 'noise-chat-bench-chat-'))
+  // A --key FILE must exist (only the default key is created on first use).
+  await writeKeyFile(join(dir, 'server_x25519'), generateKeyPair(), { comment: 'bench' })
   const nodeArgs = options.cpuProfileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', options.cpuProfileDir]
   const args = [
     ...nodeArgs, CHAT_BIN, 'server', ...oursServerFlags(options.members), '--port', '0',

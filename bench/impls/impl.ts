@@ -6,9 +6,10 @@
  * object and one line in impls/index.ts.
  */
 import type { Socket } from 'node:net'
+import type { FigureName } from '../figures.js'
 
 /** Every name --impl accepts, in table order, even before an implementation is available. */
-export const IMPL_NAMES = ['tcp', 'tls', 'secret-stream', 'ours'] as const
+export const IMPL_NAMES = ['tcp', 'tls', 'secret-stream', 'naive', 'ours'] as const
 
 export type ImplName = typeof IMPL_NAMES[number]
 
@@ -53,6 +54,8 @@ export interface Impl {
   connect (raw: Socket): Session
   /** A line for RESULTS.md saying what is measured. */
   describe (): string
+  /** The figures it takes part in; all when absent. */
+  readonly figures?: readonly FigureName[]
 }
 
 /** Resolve when `event` fires on `emitter`, reject on its 'error' or an early 'close'. */

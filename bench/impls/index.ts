@@ -3,12 +3,14 @@ import type { Impl } from './impl.js'
 import { tcp } from './tcp.js'
 import { tlsImpl } from './tls.js'
 import { secretStream } from './secret-stream.js'
+import { naive } from './naive.js'
 import { ours } from './ours.js'
 
 export const IMPLS: readonly Impl[] = [
   tcp,
   tlsImpl,
   secretStream,
+  naive,
   ours
 ]
 

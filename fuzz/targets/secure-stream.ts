@@ -2,6 +2,7 @@ import { FRAME_ABORT, FRAME_DATA, FRAME_END, FRAME_PING } from '../../lib/consta
 import { isNoiseChatError } from '../../lib/errors.js'
 import { acceptAnyKey } from '../../lib/secure/options.js'
 import { SecureStream } from '../../lib/secure/secure-stream.js'
+import { EPHEMERAL_KEY_PAIR, type WithEphemeral } from '../../lib/secure/testing.js'
 import { TransportCipher } from '../../lib/secure/transport-cipher.js'
 import { openTransportFrame } from '../../lib/secure/transport-frame.js'
 import { ScriptedPeer } from '../../test/helpers/streams.js'
@@ -137,8 +138,8 @@ function runner (role: Role, timeoutMs: number): (input: FuzzCase) => Promise<st
     const stream = new SecureStream(isInitiator, peer, {
       keyPair: isInitiator ? keys.initiatorStatic : keys.responderStatic,
       verify,
-      ephemeralKeyPairForTesting: isInitiator ? keys.initiatorEphemeral : keys.responderEphemeral
-    } as ConstructorParameters<typeof SecureStream>[2])
+      [EPHEMERAL_KEY_PAIR]: isInitiator ? keys.initiatorEphemeral : keys.responderEphemeral
+    } as WithEphemeral<ConstructorParameters<typeof SecureStream>[2]>)
     const { observed, closed } = observe(stream)
     if (p['pausedReader'] === 1) stream.pause()
     if ((p['write'] ?? 0) >= 1) stream.write(EARLY_DATA)

@@ -7,7 +7,9 @@ import type { KeyPair } from '../secure/keypair.js'
 import type { VerifyRemoteKey } from '../secure/options.js'
 import { SecureStream } from '../secure/secure-stream.js'
 import { connectTcp } from '../net/connect.js'
+import { watchTextPeer } from '../net/text-peer.js'
 import { LineSplitter } from './line-splitter.js'
+import { PacedSender } from './paced-sender.js'
 import { sanitizeText } from './sanitize.js'
 
 /** Where and as whom to connect. */
@@ -24,6 +26,8 @@ export interface ChatClientOptions {
   handshakeTimeout?: number
   keepAlive?: number
   idleTimeout?: number
+  /** Send lines at the pace the server states in its welcome (piped input), instead of at once. */
+  pace?: boolean
 }
 
 /**
@@ -42,16 +46,24 @@ export class ChatConnection extends EventEmitter {
   serverEnded = false
   private ended = false
   private readonly splitter = new LineSplitter(MAX_SERVER_LINE_BYTES)
+  /** Set when pacing: lines wait in it for the server's rate. */
+  private readonly paced: PacedSender | undefined
 
-  constructor (stream: SecureStream) {
+  constructor (stream: SecureStream, options: { pace?: boolean } = {}) {
     super()
     this.stream = stream
+    if (options.pace === true) {
+      this.paced = new PacedSender((line) => { if (!this.stream.destroying) this.stream.write(Buffer.from(line + '\n')) })
+      this.paced.on('sent', () => this.emit('sent'))
+      stream.once('close', () => this.paced?.stop())
+    }
     stream.on('data', (data: unknown) => this.deliver(this.splitter.push(data as Buffer)))
     stream.on('end', () => {
       this.deliver(this.splitter.end())
       this.serverEnded = true
       this.emit('end')
-      // The server has finished with us: answer its END with ours so the connection can close.
+      // The server has finished with us: answer its END with ours so the connection can close (what is queued will not go).
+      this.paced?.stop()
       this.end()
     })
     this.done = new Promise((resolve, reject) => {
@@ -69,14 +81,24 @@ export class ChatConnection extends EventEmitter {
 
   /** Send one line, as typed (newlines in it end the line early; the server splits on them). */
   sendLine (text: string): void {
-    if (!this.ended && !this.stream.destroying) this.stream.write(Buffer.from(text.replace(/[\r\n]+/g, ' ') + '\n'))
+    if (this.ended || this.stream.destroying) return
+    const line = text.replace(/[\r\n]+/g, ' ')
+    if (this.paced !== undefined) return this.paced.send(line)
+    this.stream.write(Buffer.from(line + '\n'))
   }
 
-  /** Send END (once): we will send nothing more. The server answers with its own. */
+  /** Lines waiting for the server's rate (pacing only); 'sent' is emitted as each goes. */
+  get queuedLines (): number {
+    return this.paced?.queued ?? 0
+  }
+
+  /** Send END (once): we will send nothing more (when pacing, once the queued lines went). The server answers with its own. */
   end (): void {
     if (this.ended || this.stream.destroying) return
     this.ended = true
-    this.stream.end()
+    const paced = this.paced
+    if (paced === undefined || paced.queued === 0) return void this.stream.end()
+    paced.once('drain', () => { if (!this.stream.destroying) this.stream.end() })
   }
 
   /** True once we sent END. */
@@ -91,7 +113,11 @@ export class ChatConnection extends EventEmitter {
 
   private deliver (events: ReturnType<LineSplitter['push']>): void {
     for (const event of events) {
-      if (event.type === 'line') this.emit('line', sanitizeText(event.text))
+      if (event.type === 'line') {
+        const line = sanitizeText(event.text)
+        this.paced?.serverLine(line)
+        this.emit('line', line)
+      }
       else this.emit('line', `! a line from the server was longer than ${event.limit} bytes and was dropped`)
     }
   }
@@ -105,6 +131,8 @@ export class ChatConnection extends EventEmitter {
  */
 export async function connectChat (options: ChatClientOptions): Promise<ChatConnection> {
   const socket = await connectTcp({ host: options.host, port: options.port }, options.connectTimeout ?? TOOL_CONNECT_TIMEOUT_MS)
+  // An HTTP or SSH server (say) answers in text: say so at once rather than time out.
+  const textPeer = watchTextPeer(socket, (err) => stream.destroy(err))
   const stream = new SecureStream(true, socket, {
     keyPair: options.keyPair,
     verify: options.verify,
@@ -112,10 +140,14 @@ export async function connectChat (options: ChatClientOptions): Promise<ChatConn
     keepAlive: options.keepAlive ?? CHAT_KEEP_ALIVE_MS,
     idleTimeout: options.idleTimeout ?? CHAT_IDLE_TIMEOUT_MS
   })
-  const connection = new ChatConnection(stream)
+  const connection = new ChatConnection(stream, { pace: options.pace })
   // Written now, sent right after the handshake: the server joins us under this nick.
   if (options.nick !== undefined) connection.sendLine(`/nick ${options.nick}`)
-  await stream.opened
+  try {
+    await stream.opened
+  } catch (err) {
+    throw textPeer.error ?? err
+  }
   return connection
 }
 

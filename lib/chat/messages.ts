@@ -84,6 +84,84 @@ export function isHistoryKind (message: ChatMessage): boolean {
   return message.kind === 'public' || message.kind === 'emote'
 }
 
+/** Every line form a member can tell apart: `announce` and `notice` share one (`-- TEXT`), read back as `notice`. */
+export type ServerLine = Exclude<ChatMessage, AnnounceMessage>
+
+/*
+ * The grammar of docs/CHAT.md section 3, read back. A nick is never more
+ * than the nick charset (no spaces, no brackets, no mark), which is what
+ * makes each form unambiguous: the first match in this order wins, and the
+ * free text (what was said, a reason, a notice) is whatever is left.
+ */
+const NICK = '[A-Za-z0-9_.-]{1,16}'
+const SPEAKER = `(${NICK})(${VERIFIED_MARK}?)`
+const LINE_FORMS: ReadonlyArray<[RegExp, (m: string[]) => ServerLine]> = [
+  [new RegExp(`^<${SPEAKER}> (.*)$`, 's'), (m) => ({ kind: 'public', from: speaker(m[1]!, m[2]!), text: m[3]! })],
+  [new RegExp(`^\\* ${SPEAKER} (.*)$`, 's'), (m) => ({ kind: 'emote', from: speaker(m[1]!, m[2]!), text: m[3]! })],
+  [new RegExp(`^\\[pm from ${SPEAKER}\\] (.*)$`, 's'), (m) => ({ kind: 'private-in', from: speaker(m[1]!, m[2]!), text: m[3]! })],
+  [new RegExp(`^\\[pm to ${SPEAKER}\\] (.*)$`, 's'), (m) => ({ kind: 'private-out', to: speaker(m[1]!, m[2]!), text: m[3]! })],
+  [/^! (.*) \(([A-Z][A-Z0-9_]*)\)$/s, (m) => ({ kind: 'error', text: m[1]!, code: m[2]! })],
+  [new RegExp(`^-- your nick is (${NICK})$`), (m) => ({ kind: 'self-nick', nick: m[1]! })],
+  [new RegExp(`^-- ${SPEAKER} joined \\((\\d+) connected\\)$`), (m) => ({ kind: 'join', who: speaker(m[1]!, m[2]!), count: Number(m[3]) })],
+  [new RegExp(`^-- ${SPEAKER} left: (.*) \\((\\d+) connected\\)$`, 's'), (m) => ({ kind: 'leave', who: speaker(m[1]!, m[2]!), reason: m[3]!, count: Number(m[4]) })],
+  [new RegExp(`^-- (${NICK}) is now known as ${SPEAKER}$`), (m) => ({ kind: 'nick-change', from: m[1]!, to: speaker(m[2]!, m[3]!) })],
+  [new RegExp(`^-- ${SPEAKER} is back$`), (m) => ({ kind: 'away', who: speaker(m[1]!, m[2]!), reason: undefined })],
+  [new RegExp(`^-- ${SPEAKER} is away$`), (m) => ({ kind: 'away', who: speaker(m[1]!, m[2]!), reason: '' })],
+  [new RegExp(`^-- ${SPEAKER} is away: (.*)$`, 's'), (m) => ({ kind: 'away', who: speaker(m[1]!, m[2]!), reason: m[3]! })],
+  [/^-- (.*)$/s, (m) => ({ kind: 'notice', text: m[1]! })]
+]
+const REPLAY_FORM = /^\[(\d\d):(\d\d)Z\] (.*)$/s
+const MINUTES_PER_DAY = 24 * 60
+const MS_PER_MINUTE = 60_000
+
+/**
+ * The message a server line stands for: the inverse of `formatMessage`,
+ * so `formatMessage(parseServerLine(line))` is `line` for every line it
+ * accepts, and `parseServerLine(formatMessage(m))` is `m` for every kind
+ * but `announce` (read as the `notice` it looks like). A replayed line
+ * carries only its UTC hour and minute: its `atMs` is the latest such
+ * minute at or before `nowMs`. Undefined for a line in no server form
+ * (a line the client made up, a server of another kind).
+ *
+ * A notice whose text has another form's shape reads as that form: the
+ * server's "NICK is away: ..." answer to a private message is an `away`.
+ */
+export function parseServerLine (line: string, nowMs = Date.now()): ServerLine | undefined {
+  const replay = REPLAY_FORM.exec(line)
+  if (replay !== null) {
+    const minute = Number(replay[1]) * 60 + Number(replay[2])
+    if (minute >= MINUTES_PER_DAY || Number(replay[2]) >= 60) return undefined
+    return { kind: 'replay', atMs: replayTime(minute, nowMs), line: replay[3]! }
+  }
+  for (const [form, build] of LINE_FORMS) {
+    const m = form.exec(line)
+    if (m !== null) return build(m)
+  }
+  return undefined
+}
+
+const WHO_IS_HERE = new RegExp(`^in the room: (${NICK}${VERIFIED_MARK}?(?:, ${NICK}${VERIFIED_MARK}?)*)$`)
+
+/** The members named by the notice a joining member gets (`in the room: alice, bob✓`); undefined for any other notice text. */
+export function parseWhoIsHere (text: string): Speaker[] | undefined {
+  const m = WHO_IS_HERE.exec(text)
+  if (m === null) return undefined
+  return m[1]!.split(', ').map((name) => name.endsWith(VERIFIED_MARK)
+    ? speaker(name.slice(0, -VERIFIED_MARK.length), VERIFIED_MARK)
+    : speaker(name, ''))
+}
+
+function speaker (nick: string, mark: string): Speaker {
+  return { nick, verified: mark !== '' }
+}
+
+/** The latest instant at or before `nowMs` whose UTC time is `minute` minutes past midnight, to the minute. */
+function replayTime (minute: number, nowMs: number): number {
+  const nowMinute = Math.floor(nowMs / MS_PER_MINUTE)
+  const back = ((nowMinute % MINUTES_PER_DAY) - minute + MINUTES_PER_DAY) % MINUTES_PER_DAY
+  return (nowMinute - back) * MS_PER_MINUTE
+}
+
 /** `HH:MMZ`: the time of a replayed line, in UTC since server and member may be in different zones. */
 export function utcTime (ms: number): string {
   const d = new Date(ms)

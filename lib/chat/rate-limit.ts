@@ -74,3 +74,28 @@ export function parseRateOption (text: string): { linesPerSecond: number, burst?
   if (burst < 1) return undefined
   return { linesPerSecond, burst }
 }
+
+/** A member's rate as stated to it: lines a second and the burst; 0 lines a second = no limit. */
+export interface StatedRate {
+  linesPerSecond: number
+  burst: number
+}
+
+/**
+ * The notice a joining member gets about its rate limit, so that a
+ * scripted client can pace itself instead of being disconnected for
+ * flooding (docs/CHAT.md: `-- rate limit: N lines per second, bursts of B`
+ * or `-- rate limit: none`). Without `-- ` (the room's notice prefix).
+ */
+export function rateNoticeText (limiter: Pick<RateLimiter, 'linesPerSecond' | 'burst'>): string {
+  if (limiter.linesPerSecond <= 0) return 'rate limit: none'
+  return `rate limit: ${limiter.linesPerSecond} line${limiter.linesPerSecond === 1 ? '' : 's'} per second, bursts of ${limiter.burst}`
+}
+
+/** The rate stated by a server line `-- rate limit: ...`; undefined when the line is not one. */
+export function parseRateNotice (line: string): StatedRate | undefined {
+  if (line === '-- rate limit: none') return { linesPerSecond: 0, burst: 0 }
+  const match = /^-- rate limit: (\d+(?:\.\d+)?) lines? per second, bursts of (\d+)$/.exec(line)
+  if (match === null) return undefined
+  return { linesPerSecond: Number(match[1]), burst: Math.max(1, Number(match[2])) }
+}

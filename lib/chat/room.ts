@@ -65,6 +65,10 @@ export interface RoomOptions {
   fanOut?: FanOut<Member>
   /** Hears every room event. */
   log?: (event: RoomLogEvent) => void
+  /** History from before (a restart), oldest first. */
+  history?: Array<{ atMs: number, line: string }>
+  /** Told the history after every change (the server keeps it in its state directory). */
+  onHistory?: (history: ReadonlyArray<{ atMs: number, line: string }>) => void
 }
 
 /** What a member asks for when joining. */
@@ -73,6 +77,8 @@ export interface JoinRequest {
   connection: MemberConnection
   /** The nick the member asked for; without one, the key's preferred nick or GuestN. */
   nick?: string
+  /** Notices for this member alone, sent just before `-- your nick is` (the session's rate limit). */
+  notices?: string[]
 }
 
 /**
@@ -94,6 +100,7 @@ export class Room {
   private readonly muted = new Set<string>()
   private readonly isOperatorKey: (publicKey: Buffer) => boolean
   private readonly log: (event: RoomLogEvent) => void
+  private readonly onHistory: ((history: ReadonlyArray<{ atMs: number, line: string }>) => void) | undefined
   readonly now: () => number
   private nextId = 1
   private nextGuest = 1
@@ -108,6 +115,8 @@ export class Room {
     this.isOperatorKey = options.isOperator ?? (() => false)
     this.now = options.now ?? Date.now
     this.log = options.log ?? (() => {})
+    this.onHistory = options.onHistory
+    if (this.historyLines > 0) this.history.push(...(options.history ?? []).slice(-this.historyLines))
     this.fanOut = options.fanOut ?? new LocalFanOut<Member>(MAX_OUTBOUND_BYTES)
     this.fanOut.onOverflow = (member) => {
       this.remove(member, chatError('ERR_SLOW_READER', 'disconnected: your connection did not keep up with the room'), 'too slow (stopped reading)')
@@ -149,20 +158,33 @@ export class Room {
     const member = new Member(this.nextId++, request.publicKey, request.connection, nowMs)
     let refusal: ChatError | undefined
     let nick: string | undefined
+    /** Why the key's own nick could not be given (it is online elsewhere, say): the member is told. */
+    let preferredRefused: { nick: string, why: ChatError } | undefined
     if (request.nick !== undefined) {
       refusal = this.nickRefusal(request.nick, member)
       if (refusal === undefined) nick = request.nick
     } else {
       const preferred = this.registry.preferredNick(member.publicKey)
-      if (preferred !== undefined && this.nickRefusal(preferred, member) === undefined) nick = preferred
+      const why = preferred === undefined ? undefined : this.nickRefusal(preferred, member)
+      if (preferred !== undefined && why === undefined) nick = preferred
+      else if (preferred !== undefined && why !== undefined) preferredRefused = { nick: preferred, why }
     }
     this.setNick(member, nick ?? this.freeGuestNick(), nowMs)
     this.members.set(member.id, member)
     member.inRoom = true
 
     for (const line of this.motd) this.tell(member, { kind: 'notice', text: line })
-    for (const entry of this.history) this.tell(member, { kind: 'replay', atMs: entry.atMs, line: entry.line })
+    if (this.history.length > 0) {
+      // Marked as history: what follows was said before this member came (times in UTC).
+      this.tell(member, { kind: 'notice', text: `history: the last ${this.history.length} message${this.history.length === 1 ? '' : 's'} said here` })
+      for (const entry of this.history) this.tell(member, { kind: 'replay', atMs: entry.atMs, line: entry.line })
+      this.tell(member, { kind: 'notice', text: 'end of history' })
+    }
     if (refusal !== undefined) this.refuse(member, refusal)
+    if (preferredRefused !== undefined) {
+      this.tell(member, { kind: 'notice', text: `you are ${member.nick}, not ${preferredRefused.nick} (your key's nick): ${preferredRefused.why.message}; /nick NICK picks another` })
+    }
+    for (const text of request.notices ?? []) this.tell(member, { kind: 'notice', text })
     this.tell(member, { kind: 'self-nick', nick: member.nick })
     this.fanOut.attach(member)
     this.broadcast({ kind: 'join', who: member.speaker, count: this.members.size })
@@ -330,6 +352,7 @@ export class Room {
     if (isHistoryKind(message) && this.historyLines > 0) {
       this.history.push({ atMs: this.now(), line: line.toString('utf8', 0, line.byteLength - 1) })
       if (this.history.length > this.historyLines) this.history.shift()
+      this.onHistory?.(this.history)
     }
     this.fanOut.broadcast(line)
   }

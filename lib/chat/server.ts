@@ -2,7 +2,7 @@ import { EventEmitter, once } from 'node:events'
 import net from 'node:net'
 import { join } from 'node:path'
 import {
-  BANS_FILE, CHAT_IDLE_TIMEOUT_MS, CHAT_KEEP_ALIVE_MS, CHAT_SHUTDOWN_GRACE_MS, DEFAULT_MAX_CLIENTS,
+  BANS_FILE, CHAT_IDLE_TIMEOUT_MS, DEFAULT_HISTORY_LINES, HISTORY_FILE, CHAT_KEEP_ALIVE_MS, CHAT_SHUTDOWN_GRACE_MS, DEFAULT_MAX_CLIENTS,
   HANDSHAKE_TIMEOUT_MS, JOIN_NICK_WAIT_MS, MAX_LINE_BYTES, MAX_OUTBOUND_BYTES, MAX_PENDING_HANDSHAKES,
   MAX_PENDING_HANDSHAKES_PER_ADDRESS, NICK_REGISTRY_FILE
 } from '../constants.js'
@@ -13,6 +13,7 @@ import { SecureStream } from '../secure/secure-stream.js'
 import { BanList, formatDuration } from './bans.js'
 import { LocalFanOut, type MemberConnection } from './fan-out.js'
 import { HandshakeGate, sourceOf } from './handshake-gate.js'
+import { HistoryFile, type HistoryEntry } from './history-file.js'
 import { LineSplitter } from './line-splitter.js'
 import { NickRegistry, type Binding, type ReservedNick } from './nick-registry.js'
 import type { RateLimitOptions } from './rate-limit.js'
@@ -102,12 +103,15 @@ export class ChatServer extends EventEmitter {
   /** Connections past the handshake (in the room, or about to join): what --max-clients counts. */
   private openSessions = 0
 
-  private constructor (options: ChatServerOptions, registry: NickRegistry, bans: BanList) {
+  private readonly historyFile: HistoryFile | undefined
+
+  private constructor (options: ChatServerOptions, registry: NickRegistry, bans: BanList, history?: { file: HistoryFile, entries: HistoryEntry[] }) {
     super()
     this.options = options
     this.keyPair = options.keyPair
     this.maxClients = options.maxClients ?? DEFAULT_MAX_CLIENTS
     if (options.reserved !== undefined) registry.setReserved(options.reserved)
+    this.historyFile = history?.file
     this.room = new Room({
       registry,
       bans,
@@ -115,7 +119,9 @@ export class ChatServer extends EventEmitter {
       motd: (options.motd ?? []).map(sanitizeText),
       isOperator: options.isOperator,
       fanOut: new LocalFanOut<Member>(options.maxOutboundBytes ?? MAX_OUTBOUND_BYTES),
-      log: (event) => this.log(event)
+      log: (event) => this.log(event),
+      history: history?.entries,
+      onHistory: history === undefined ? undefined : (entries) => history.file.save(entries)
     })
     this.handshakes = new HandshakeGate(
       options.maxPendingHandshakes ?? MAX_PENDING_HANDSHAKES,
@@ -145,7 +151,10 @@ export class ChatServer extends EventEmitter {
       ...(options.maxBoundNicks === undefined ? {} : { maxNicks: options.maxBoundNicks })
     })
     const bans = await BanList.open(dir === undefined ? undefined : join(dir, BANS_FILE), onError)
-    server = new ChatServer(options, registry, bans)
+    // What was said survives a restart, within --history (none kept with --history 0).
+    const historyLines = options.historyLines ?? DEFAULT_HISTORY_LINES
+    const history = dir === undefined || historyLines <= 0 ? undefined : await HistoryFile.open(join(dir, HISTORY_FILE), historyLines, onError)
+    server = new ChatServer(options, registry, bans, history)
     return server
   }
 
@@ -239,7 +248,7 @@ export class ChatServer extends EventEmitter {
     await Promise.race([Promise.all([...this.connections].map((c) => closed(c.stream))), deadline])
     for (const c of this.connections) c.stream.destroy(chatError('ERR_SERVER_SHUTDOWN', notice))
     await Promise.all([...this.connections].map((c) => closed(c.stream)))
-    await Promise.allSettled([this.room.registry.flush(), this.room.bans.flush()])
+    await Promise.allSettled([this.room.registry.flush(), this.room.bans.flush(), this.historyFile?.flush()])
   }
 
   private accept (socket: net.Socket): void {

@@ -2,7 +2,7 @@ import { chatError, type ChatError } from '../errors.js'
 import { isCommand, messageText, parseCommand, runCommand, type CommandContext } from './commands.js'
 import type { MemberConnection } from './fan-out.js'
 import { encodeMessage } from './messages.js'
-import { RateLimiter, type RateLimitOptions } from './rate-limit.js'
+import { RateLimiter, rateNoticeText, type RateLimitOptions } from './rate-limit.js'
 import type { Member, Room } from './room.js'
 import { isBlank, sanitizeMemberText } from './sanitize.js'
 
@@ -70,7 +70,8 @@ export class Session {
   join (nick?: string): void {
     if (this.status !== 'waiting') return
     this.status = 'joined'
-    this.member = this.room.join({ publicKey: this.publicKey, connection: this.connection, nick })
+    // The rate is stated on joining, so that a scripted client can pace itself (docs/CHAT.md).
+    this.member = this.room.join({ publicKey: this.publicKey, connection: this.connection, nick, notices: [rateNoticeText(this.limiter)] })
   }
 
   /** The connection ended (the member's END, or an error): leave with `reason`. */

@@ -1,5 +1,5 @@
 import { INPUT_HISTORY_LINES } from '../constants.js'
-import { VERIFIED_MARK } from './messages.js'
+import { formatMessage, parseServerLine, parseWhoIsHere, speakerName, VERIFIED_MARK, type ServerLine } from './messages.js'
 import { sanitizeText } from './sanitize.js'
 import { wrapRows } from './wrap.js'
 
@@ -17,7 +17,6 @@ import { wrapRows } from './wrap.js'
 const ESC = '\x1b['
 const ERASE_LINE = '\r' + ESC + 'K'
 const BELL = '\x07'
-const NICK = '[A-Za-z0-9_.-]+'
 /** Width assumed when the terminal reports none (a pty whose size was never set says 0). */
 const DEFAULT_COLUMNS = 80
 /** Width of the time before each line (`HH:MM `): continuation rows are indented by it. */
@@ -58,14 +57,8 @@ export interface TerminalViewOptions {
   commands?: string[]
 }
 
-/** What kind of line the server sent, as far as display goes. */
-interface ParsedLine {
-  /** The speaker, for public, emote and private lines. */
-  nick?: string
-  kind: 'public' | 'emote' | 'private-in' | 'private-out' | 'system' | 'error' | 'other'
-  /** What the speaker said. */
-  text?: string
-}
+/** The lines that have a speaker, shown with the speaker's nick in colour. */
+type SpokenLine = Extract<ServerLine, { kind: 'public' | 'emote' | 'private-in' | 'private-out' }>
 
 /** The chat's terminal: output lines above, an editable prompt line below. */
 export class TerminalView {
@@ -103,11 +96,17 @@ export class TerminalView {
 
   /** A line from the server: printed above the prompt line, which is drawn again as it was. */
   showLine (line: string): string {
-    const { time, rest, replayed } = splitTime(sanitizeText(line), this.now())
-    const parsed = parseLine(rest)
-    this.track(rest, parsed)
-    const alert = !replayed && this.wantsAttention(parsed)
-    const body = this.decorate(rest, parsed, alert)
+    const clean = sanitizeText(line)
+    const now = this.now()
+    const outer = parseServerLine(clean, now.getTime())
+    // A replayed line shows its own time (in local time) and is read again for what it holds.
+    const replayed = outer?.kind === 'replay'
+    const rest = replayed ? outer.line : clean
+    const message = replayed ? parseServerLine(rest, now.getTime()) : outer
+    const time = clock(replayed ? new Date(outer.atMs) : now)
+    this.track(message)
+    const alert = !replayed && this.wantsAttention(message)
+    const body = this.decorate(rest, message, alert)
     return ERASE_LINE + this.rows(`${time} ${body}`) + '\r\n' + (alert ? BELL : '') + this.promptLine()
   }
 
@@ -284,13 +283,21 @@ export class TerminalView {
     return '\r' + prompt + visible + ESC + 'K' + (back > 0 ? `${ESC}${back}D` : '')
   }
 
-  private decorate (rest: string, parsed: ParsedLine, alert: boolean): string {
+  private decorate (rest: string, message: ServerLine | undefined, alert: boolean): string {
     let body = rest
-    if (parsed.nick !== undefined) body = speakerLine(parsed, this.nickColour(parsed.nick))
-    else if (parsed.kind === 'system') body = this.style('2', rest)
-    else if (parsed.kind === 'error') body = this.style('31', rest)
+    const spoken = spokenLine(message)
+    if (spoken !== undefined) body = this.colourSpeaker(spoken)
+    else if (message?.kind === 'error') body = this.style('31', rest)
+    else if (message !== undefined) body = this.style('2', rest)
     // Inverse video marks a mention or a private message: an attribute, not a colour, so kept under NO_COLOR.
     return alert ? `${ESC}7m${body}${ESC}27m` : body
+  }
+
+  /** The line again through the one formatter, its speaker's name (with the mark) in the nick's colour. */
+  private colourSpeaker (message: SpokenLine): string {
+    const who = message.kind === 'private-out' ? message.to : message.from
+    const coloured = { nick: this.nickColour(speakerName(who)), verified: false }
+    return formatMessage(message.kind === 'private-out' ? { ...message, to: coloured } : { ...message, from: coloured })
   }
 
   private nickColour (nick: string): string {
@@ -306,35 +313,35 @@ export class TerminalView {
   // ---- what the lines tell us -------------------------------------------------
 
   /** A private message to us, or a message from someone else that names us. */
-  private wantsAttention (parsed: ParsedLine): boolean {
-    if (parsed.kind === 'private-in') return true
-    if ((parsed.kind !== 'public' && parsed.kind !== 'emote') || this.nick === undefined) return false
-    if (parsed.nick !== undefined && stripMark(parsed.nick).toLowerCase() === this.nick.toLowerCase()) return false
-    return mentions(parsed.text ?? '', this.nick)
+  private wantsAttention (message: ServerLine | undefined): boolean {
+    if (message?.kind === 'private-in') return true
+    if ((message?.kind !== 'public' && message?.kind !== 'emote') || this.nick === undefined) return false
+    if (message.from.nick.toLowerCase() === this.nick.toLowerCase()) return false
+    return mentions(message.text, this.nick)
   }
 
   /** Keep our nick and the room's nicks up to date from what the server says. */
-  private track (rest: string, parsed: ParsedLine): void {
-    if (parsed.nick !== undefined) this.addNick(parsed.nick)
-    let m: RegExpExecArray | null
-    if ((m = /^-- your nick is (\S+)$/.exec(rest)) !== null) {
-      this.nick = m[1]!
-      this.addNick(m[1]!)
-    } else if ((m = new RegExp(`^-- (${NICK})${VERIFIED_MARK}? joined \\(`).exec(rest)) !== null) {
-      this.addNick(m[1]!)
-    } else if ((m = new RegExp(`^-- (${NICK})${VERIFIED_MARK}? left: `).exec(rest)) !== null) {
-      this.nicks.delete(m[1]!.toLowerCase())
-    } else if ((m = new RegExp(`^-- (${NICK}) is now known as (${NICK})${VERIFIED_MARK}?$`).exec(rest)) !== null) {
-      this.nicks.delete(m[1]!.toLowerCase())
-      this.addNick(m[2]!)
-    } else if ((m = /^-- in the room: (.*)$/.exec(rest)) !== null) {
-      for (const nick of m[1]!.split(', ')) this.addNick(nick)
+  private track (message: ServerLine | undefined): void {
+    const spoken = spokenLine(message)
+    if (spoken !== undefined) this.addNick(spoken.kind === 'private-out' ? spoken.to.nick : spoken.from.nick)
+    switch (message?.kind) {
+      case 'self-nick':
+        this.nick = message.nick
+        return this.addNick(message.nick)
+      case 'join': return this.addNick(message.who.nick)
+      case 'leave':
+        this.nicks.delete(message.who.nick.toLowerCase())
+        return
+      case 'nick-change':
+        this.nicks.delete(message.from.toLowerCase())
+        return this.addNick(message.to.nick)
+      case 'notice':
+        for (const who of parseWhoIsHere(message.text) ?? []) this.addNick(who.nick)
     }
   }
 
   private addNick (nick: string): void {
-    const bare = stripMark(nick)
-    if (new RegExp(`^${NICK}$`).test(bare)) this.nicks.set(bare.toLowerCase(), bare)
+    this.nicks.set(nick.toLowerCase(), nick)
   }
 
   /** The nicks known for Tab, sorted. */
@@ -363,40 +370,11 @@ export function mentions (text: string, nick: string): boolean {
   return new RegExp(`(^|[^A-Za-z0-9_.-])${escaped}($|[^A-Za-z0-9_-])`, 'i').test(text)
 }
 
-/** The display time of a line: a replayed line's own time (`[HH:MMZ] ` prefix, shown in local time), else now. */
-function splitTime (line: string, now: Date): { time: string, rest: string, replayed: boolean } {
-  const m = /^\[(\d\d):(\d\d)Z\] (.*)$/.exec(line)
-  if (m === null) return { time: clock(now), rest: line, replayed: false }
-  const at = new Date(now)
-  at.setUTCHours(Number(m[1]), Number(m[2]), 0, 0)
-  if (at > now) at.setUTCDate(at.getUTCDate() - 1) // later than now: it was yesterday
-  return { time: clock(at), rest: m[3]!, replayed: true }
-}
-
-function parseLine (rest: string): ParsedLine {
-  let m: RegExpExecArray | null
-  if ((m = new RegExp(`^<(${NICK}${VERIFIED_MARK}?)> (.*)$`).exec(rest)) !== null) return { kind: 'public', nick: m[1]!, text: m[2]! }
-  if ((m = new RegExp(`^\\* (${NICK}${VERIFIED_MARK}?) (.*)$`).exec(rest)) !== null) return { kind: 'emote', nick: m[1]!, text: m[2]! }
-  if ((m = new RegExp(`^\\[pm from (${NICK}${VERIFIED_MARK}?)\\] (.*)$`).exec(rest)) !== null) return { kind: 'private-in', nick: m[1]!, text: m[2]! }
-  if ((m = new RegExp(`^\\[pm to (${NICK}${VERIFIED_MARK}?)\\] (.*)$`).exec(rest)) !== null) return { kind: 'private-out', nick: m[1]!, text: m[2]! }
-  if (rest.startsWith('-- ')) return { kind: 'system' }
-  if (rest.startsWith('! ')) return { kind: 'error' }
-  return { kind: 'other' }
-}
-
-/** A speaker's line again, with the nick as given (coloured). */
-function speakerLine (parsed: ParsedLine, nick: string): string {
-  const text = parsed.text ?? ''
-  switch (parsed.kind) {
-    case 'public': return `<${nick}> ${text}`
-    case 'emote': return `* ${nick} ${text}`
-    case 'private-in': return `[pm from ${nick}] ${text}`
-    default: return `[pm to ${nick}] ${text}`
+function spokenLine (message: ServerLine | undefined): SpokenLine | undefined {
+  switch (message?.kind) {
+    case 'public': case 'emote': case 'private-in': case 'private-out': return message
   }
-}
-
-function stripMark (nick: string): string {
-  return nick.endsWith(VERIFIED_MARK) ? nick.slice(0, -VERIFIED_MARK.length) : nick
+  return undefined
 }
 
 function clock (d: Date): string {

@@ -3,17 +3,23 @@ import { emitKeypressEvents } from 'node:readline'
 import type { ReadStream } from 'node:tty'
 import {
   CHAT_SHUTDOWN_GRACE_MS, DEFAULT_CHAT_PORT, EXIT_CONNECT_FAILED, EXIT_FAILURE, EXIT_HANDSHAKE, EXIT_HOST_KEY,
-  EXIT_KEY_REFUSED, EXIT_OK, EXIT_STREAM_BROKEN, EXIT_USAGE, HANDSHAKE_TIMEOUT_MS, TOOL_CONNECT_TIMEOUT_MS
+  EXIT_KEY_REFUSED, EXIT_OK, EXIT_STREAM_BROKEN, EXIT_USAGE, HANDSHAKE_TIMEOUT_MS, MAX_LINE_BYTES, PACE_QUEUE_MAX_LINES,
+  TOOL_CONNECT_TIMEOUT_MS
 } from '../constants.js'
 import { UsageError } from '../errors.js'
 import { connectChat, ReconnectingChat, type ChatClientOptions, type ChatConnection, type ReconnectingChatOptions } from '../chat/client.js'
 import { commandNames } from '../chat/commands.js'
+import { utcTime } from '../chat/messages.js'
 import { nickProblem } from '../chat/nick.js'
 import { TerminalView, type Key } from '../chat/terminal.js'
-import { parseHostPort } from '../identity/host-port.js'
+import { formatHostPort, parseHostPort } from '../identity/host-port.js'
+import type { AskHostKey } from '../identity/host-key-verifier.js'
+import type { VerifyRemoteKey } from '../secure/options.js'
+import { LineSplitter, type SplitEvent } from '../chat/line-splitter.js'
 import { parseOptions, secondsOption } from './parse-options.js'
 import { interruptible } from './interrupt.js'
 import { INITIATOR_KEY_OPTIONS, INITIATOR_KEY_USAGE, initiatorTrust, initiatorVerifier, loadInitiatorKey } from './tool-identity.js'
+import { runWeb, takeWebFlags, WEB_USAGE } from './connect-web.js'
 import type { CliCommand, CliIO } from './command.js'
 
 const USAGE = `Usage: noise-chat connect HOST[:PORT] [options]
@@ -33,10 +39,18 @@ Ctrl-C leave cleanly. A lost connection is re-established with backoff,
 checking the server's key again.
 
 Off a terminal (stdin piped): each input line is sent, each received line
-printed; at the end of input it exits 0 once the server has everything.
+printed after the UTC time it was said ([HH:MMZ], history lines with the
+time they were first said); at the end of input it exits 0 once the server has everything.
+Lines go at the rate the server states when we join (-- rate limit: ...),
+so a whole file piped in is delivered rather than cut off for flooding.
+
+With --web, the room is shown in a browser page on this machine instead
+(docs/WEB.md): the same key, known hosts and reconnects; where the
+terminal would ask about an unknown server, the page asks.
 
 Options:
   --nick NICK            join under NICK (1-16 of A-Z a-z 0-9 _ . -)
+${WEB_USAGE}
 ${INITIATOR_KEY_USAGE}
   --connect-timeout SEC  give up connecting after SEC seconds (default ${TOOL_CONNECT_TIMEOUT_MS / 1000})
   --handshake-timeout SEC
@@ -58,10 +72,12 @@ Examples:
   noise-chat connect chat.example.org --nick alice
   noise-chat connect 192.0.2.7:7373 --server-key SHA256:... --nick bob
   echo 'hello from cron' | noise-chat connect chat.example.org --nick bot --strict
+  noise-chat connect chat.example.org --nick alice --web --open
 `
 
 async function run (args: string[], io: CliIO): Promise<number> {
-  const { values, positionals } = parseOptions(args, {
+  const web = takeWebFlags(args)
+  const { values, positionals } = parseOptions(web.rest, {
     ...INITIATOR_KEY_OPTIONS,
     nick: { type: 'string' },
     'connect-timeout': { type: 'string' },
@@ -94,6 +110,12 @@ async function run (args: string[], io: CliIO): Promise<number> {
     handshakeTimeout: secondsOption(values['handshake-timeout'], 'handshake-timeout', HANDSHAKE_TIMEOUT_MS)
   }
   try {
+    if (web.port !== undefined) {
+      const verifier = (ask: AskHostKey): VerifyRemoteKey => initiatorVerifier(target, values, keyPair, io, true, ask)
+      // The page asks through its own verify function (and connects again after a late answer): not our connect.
+      const { connect: _terminalConnect, ...webOptions } = options
+      return await runWeb(webOptions, formatHostPort(target.host, target.port), verifier, web, io)
+    }
     if (io.stdin.isTTY === true && io.stdout.isTTY === true) return await runTerminal(options, io)
     return await runPiped(options, io)
   } catch (err) {
@@ -127,19 +149,29 @@ function clearerConnectError (err: unknown, target: { host: string, port: number
 async function runPiped (options: ChatClientOptions & { connect: (o: ChatClientOptions) => Promise<ChatConnection> }, io: CliIO): Promise<number> {
   let connection: ChatConnection | undefined
   return interruptible(io, () => connection?.stream, async () => {
-    connection = await options.connect(options)
+    // Paced: lines go at the rate the server states, so a whole file piped in is delivered, not cut off for flooding.
+    connection = await options.connect({ ...options, pace: true })
     const chat = connection
-    chat.on('line', (line: string) => io.stdout.write(line + '\n'))
+    chat.on('line', (line: string) => io.stdout.write(stampedLine(line, Date.now()) + '\n'))
     let inputEnded = false
+    const input = new LineSplitter(MAX_LINE_BYTES)
+    const send = (events: SplitEvent[]): void => {
+      for (const event of events) {
+        // A blank line would cost a token and be dropped by the server: not sent.
+        if (event.type === 'line') { if (event.text.trim() !== '') chat.sendLine(event.text) }
+        else io.stderr.write(`noise-chat connect: a line of input longer than ${event.limit} bytes was not sent\n`)
+      }
+    }
+    // Backpressure: stop reading stdin while many lines wait for the rate.
+    chat.on('sent', () => { if (chat.queuedLines < PACE_QUEUE_MAX_LINES / 2) io.stdin.resume() })
     const onData = (chunk: Buffer): void => {
       if (chat.ending || chat.stream.destroying) return
-      if (!chat.stream.write(chunk)) {
-        io.stdin.pause()
-        chat.stream.once('drain', () => io.stdin.resume())
-      }
+      send(input.push(chunk))
+      if (chat.queuedLines >= PACE_QUEUE_MAX_LINES) io.stdin.pause()
     }
     const onEnd = (): void => {
       inputEnded = true
+      send(input.end())
       chat.end()
     }
     io.stdin.on('data', onData)
@@ -158,6 +190,19 @@ async function runPiped (options: ChatClientOptions & { connect: (o: ChatClientO
     return EXIT_OK
   })
 }
+
+/**
+ * Piped output has one rule: every line starts with the UTC time it was
+ * said, `[HH:MMZ] `. History replayed on joining comes stamped by the
+ * server with its own time (and between `-- history: ...` and
+ * `-- end of history`); every other line is stamped as it arrives.
+ */
+export function stampedLine (line: string, nowMs: number): string {
+  return REPLAY_STAMP.test(line) ? line : `[${utcTime(nowMs)}] ${line}`
+}
+
+/** The server's stamp on a replayed line (docs/CHAT.md); no member line can start with it, the server writes `<nick>` first. */
+const REPLAY_STAMP = /^\[\d\d:\d\dZ\] /
 
 /** On a terminal: the TerminalView over raw-mode key presses, reconnecting on lost connections. */
 async function runTerminal (options: ReconnectingChatOptions, io: CliIO): Promise<number> {

@@ -1,9 +1,13 @@
+import { constants } from 'node:os'
 import { EXIT_FAILURE, EXIT_OK } from '../constants.js'
 import { runDemo } from '../tools/demo.js'
+import { runOriginalDemo } from '../tools/demo-original.js'
+import { UsageError } from '../errors.js'
 import { parseOptions } from './parse-options.js'
+import { waitForSignal } from './signals.js'
 import type { CliCommand, CliIO } from './command.js'
 
-const USAGE = `Usage: noise-chat demo
+const USAGE = `Usage: noise-chat demo [--original DIR]
 
 A self-contained, narrated demonstration, on 127.0.0.1 with ephemeral
 ports and keys made for the run and thrown away. Five scenes:
@@ -21,12 +25,46 @@ ports and keys made for the run and thrown away. Five scenes:
 
 Each scene ends in claims the demo checks on what it captured. Exits 0
 when every claim holds, 1 otherwise (the failed claims say why).
+
+Options:
+  --original DIR   instead, run the original Python chat room this project
+                   grew from (TomPrograms/Python-Internet-Chat-Room), as it
+                   is, from DIR (which holds its server.py and client.py):
+                   its server on 127.0.0.1, two of its clients talking
+                   through the tap, and print what the tap read. Needs
+                   python3. Checks that the usernames, the messages and
+                   the join notice crossed in plaintext, unframed (it
+                   announces no departure: docs/SECURITY.md, 1.3).
+
+Examples:
+  noise-chat demo
+  noise-chat demo --original ~/src/Python-Internet-Chat-Room
 `
 
 async function run (args: string[], io: CliIO): Promise<number> {
-  parseOptions(args, {}, { names: [], min: 0 })
+  const { values } = parseOptions(args, { original: { type: 'string' } }, { names: [], min: 0 })
+  if (values.original === '') throw new UsageError('--original needs the folder that holds server.py and client.py')
+  if (values.original !== undefined) return await original(values.original, io)
   const claims = await runDemo({ output: io.stdout })
   return claims.every((c) => c.ok) ? EXIT_OK : EXIT_FAILURE
+}
+
+/** `--original DIR`; on SIGINT or SIGTERM the original's processes are killed before we exit, since nothing else would end its server. */
+async function original (dir: string, io: CliIO): Promise<number> {
+  const controller = new AbortController()
+  const signals = waitForSignal(['SIGINT', 'SIGTERM'])
+  let interrupted: NodeJS.Signals | undefined
+  signals.promise.then((signal) => { interrupted = signal; controller.abort() }, () => {})
+  try {
+    const { claims } = await runOriginalDemo({ dir, output: io.stdout, signal: controller.signal })
+    if (interrupted !== undefined) {
+      io.stderr.write(`interrupted by ${interrupted}\n`)
+      return 128 + constants.signals[interrupted]
+    }
+    return claims.every((c) => c.ok) ? EXIT_OK : EXIT_FAILURE
+  } finally {
+    signals.cancel()
+  }
 }
 
 /** `noise-chat demo`: the security claims, shown and checked. */

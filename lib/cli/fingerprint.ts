@@ -21,8 +21,9 @@ With --server: this machine's server key, the one 'noise-chat server',
 out the fingerprint its users must compare.
 
 The fingerprint is SHA256: followed by the unpadded base64 of the SHA-256
-of the key's 32 bytes, as OpenSSH writes them; anyone can recompute it:
-  echo KEY | base64 -d | sha256sum
+of the key's 32 bytes, as OpenSSH writes them; anyone can recompute it
+(this prints the same SHA256:... string; KEY is the base64 public key):
+  echo "SHA256:\$(echo KEY | base64 -d | openssl dgst -sha256 -binary | base64 | tr -d =)"
 Compare fingerprints over a channel you trust (in person, by phone) before
 trusting a key. Give the public key line to a server's operator for their
 authorized_keys.

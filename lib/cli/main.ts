@@ -2,6 +2,7 @@ import { UsageError } from '../errors.js'
 import { EXIT_OK, EXIT_USAGE } from '../constants.js'
 import { exitCodeFor, reportedCode } from './exit-code.js'
 import { COMMANDS } from './commands.js'
+import { plainSystemMessage } from './system-error.js'
 import type { CliCommand, CliIO } from './command.js'
 
 const PROGRAM = 'noise-chat'
@@ -39,9 +40,10 @@ export async function main (argv: string[], io: CliIO = processIO()): Promise<nu
 }
 
 function reportFailure (command: CliCommand, err: unknown, io: CliIO): number {
-  const message = err instanceof Error ? err.message : String(err)
+  const message = plainSystemMessage(err) ?? (err instanceof Error ? err.message : String(err))
   if (err instanceof UsageError) {
-    io.stderr.write(`${PROGRAM} ${command.name}: ${message}\nRun '${PROGRAM} ${command.name} --help' for usage.\n`)
+    // One line: what is wrong and the fix, then where the options are listed.
+    io.stderr.write(`${PROGRAM} ${command.name}: ${message} (see '${PROGRAM} ${command.name} --help')\n`)
     return EXIT_USAGE
   }
   const code = reportedCode(err)

@@ -6,13 +6,14 @@ import {
   CHAT_IDLE_TIMEOUT_MS, CHAT_KEEP_ALIVE_MS, DEFAULT_CHAT_HOST, DEFAULT_CHAT_PORT, DEFAULT_HISTORY_LINES,
   DEFAULT_MAX_CLIENTS, EXIT_OK, MAX_HISTORY_LINES, MAX_LINE_BYTES, MAX_PENDING_HANDSHAKES,
   MAX_PENDING_HANDSHAKES_PER_ADDRESS, RATE_LIMIT_BURST_LINES,
-  RATE_LIMIT_LINES_PER_SEC, STATE_DIR_NAME
+  RATE_LIMIT_LINES_PER_SEC, SERVER_EVENT_LINES_INTERVAL_MS, SERVER_EVENT_LINES_PER_INTERVAL, STATE_DIR_NAME
 } from '../constants.js'
 import { UsageError } from '../errors.js'
 import { nickProblem } from '../chat/nick.js'
 import type { ReservedNick } from '../chat/nick-registry.js'
 import { parseRateOption } from '../chat/rate-limit.js'
 import { ChatServer, type ChatServerLogEvent } from '../chat/server.js'
+import { describeServerEvent, EventLineLimiter } from '../chat/event-lines.js'
 import { AuthorizedKeys } from '../identity/authorized-keys.js'
 import { errorCode, readSmallFile } from '../identity/files.js'
 import { encodePublicKey, fingerprint, type KeyPair } from '../secure/keypair.js'
@@ -38,8 +39,8 @@ ends every connection cleanly and exits 0.
 Options:
   --host HOST            address to listen on (default ${DEFAULT_CHAT_HOST}: every interface)
   --port PORT            TCP port (default ${DEFAULT_CHAT_PORT}; 0 picks a free one)
-  --key FILE             the server's private key (default: $XDG_CONFIG_HOME/noise-chat/server_x25519,
-                         created on first use, mode 0600)
+  --key FILE             the server's private key; FILE must exist (noise-chat keygen -f FILE makes one)
+                         (default: $XDG_CONFIG_HOME/noise-chat/server_x25519, created on first use, mode 0600)
   --authorized-keys FILE allow only the keys in FILE (KEY NAME lines); each NAME is a nick
                          reserved for its key, shown as verified (✓)
   --admins FILE          operator keys (same format): /kick /ban /unban /mute /motd
@@ -57,6 +58,9 @@ Options:
                          (default ${RATE_LIMIT_LINES_PER_SEC}:${RATE_LIMIT_BURST_LINES}; 0 turns the limit off)
   --keep-alive SEC       send a keep-alive after SEC idle seconds (default ${CHAT_KEEP_ALIVE_MS / 1000})
   --idle-timeout SEC     drop a member silent for SEC seconds (default ${CHAT_IDLE_TIMEOUT_MS / 1000})
+  --quiet                print no event lines on stderr (by default one line per join, leave,
+                         nick change, kick, ban, refused key and failed handshake, at most
+                         ${SERVER_EVENT_LINES_PER_INTERVAL} per ${SERVER_EVENT_LINES_INTERVAL_MS / 1000} s; never what members say)
   --log FILE             append events (joins, leaves, nicks, kicks, bans, refusals) as JSON lines
   --log-messages         with --log, also log what members say
   --state-dir DIR        where nick bindings and bans persist
@@ -85,6 +89,7 @@ const OPTIONS = {
   'idle-timeout': { type: 'string' },
   log: { type: 'string' },
   'log-messages': { type: 'boolean' },
+  quiet: { type: 'boolean' },
   'state-dir': { type: 'string' }
 } as const
 
@@ -129,6 +134,7 @@ async function run (args: string[], io: CliIO): Promise<number> {
   })
   server.on('error', (err: Error) => io.stderr.write(`server: ${err.message}\n`))
   if (log !== undefined) server.on('log', (event: ChatServerLogEvent) => writeLog(log, event, values['log-messages'] === true))
+  const events = values.quiet === true ? undefined : printEvents(server, io)
 
   const signals = waitForSignal(['SIGINT', 'SIGTERM'])
   const bound = await listen(server, values.host ?? DEFAULT_CHAT_HOST, port).catch((err: unknown) => {
@@ -140,6 +146,7 @@ async function run (args: string[], io: CliIO): Promise<number> {
   process.on('SIGHUP', onHangup)
   try {
     const signal = await signals.promise
+    events?.close()
     io.stderr.write(`server: ${signal}: shutting down\n`)
     await server.close('the server is shutting down')
   } finally {
@@ -147,6 +154,16 @@ async function run (args: string[], io: CliIO): Promise<number> {
     log?.end()
   }
   return EXIT_OK
+}
+
+/** One human line per event on stderr, as listen and tunnel print theirs, rate-limited under attack. */
+function printEvents (server: ChatServer, io: CliIO): EventLineLimiter {
+  const lines = new EventLineLimiter((line) => io.stderr.write(`server: ${line}\n`))
+  server.on('log', (event: ChatServerLogEvent) => {
+    const line = describeServerEvent(event)
+    if (line !== undefined) lines.line(line)
+  })
+  return lines
 }
 
 /** Listen on `host`; the default `::` falls back to 0.0.0.0 on a system without IPv6. */

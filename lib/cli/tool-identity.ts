@@ -2,11 +2,13 @@ import { join, resolve } from 'node:path'
 import { DEFAULT_SERVER_KEY_FILE } from '../constants.js'
 import { AuthorizedKeys } from '../identity/authorized-keys.js'
 import { askOnTerminal } from '../identity/host-key-prompt.js'
-import { createdKeyMessage, loadOrCreateKeyPair } from '../identity/key-file.js'
+import type { AskHostKey } from '../identity/host-key-verifier.js'
+import { createdKeyMessage, loadKeyPair, loadOrCreateKeyPair } from '../identity/key-file.js'
+import { identityError, isNoiseChatError } from '../errors.js'
+import { shellQuote } from '../identity/shell-quote.js'
 import { encodePublicKey, fingerprint, samePublicKey, type KeyPair } from '../secure/keypair.js'
 import { defaultPaths } from '../identity/paths.js'
 import { chooseHostKeyPolicy, trustFromOptions, verifierFromTrustOptions, type HostKeyTrust, type TrustOptions, type TrustTarget } from '../identity/trust-policy.js'
-import { identityError } from '../errors.js'
 import { acceptAnyKey, type VerifyRemoteKey } from '../secure/options.js'
 import type { CliIO } from './command.js'
 import { formatHostPort, type HostPort } from './address.js'
@@ -35,8 +37,8 @@ export const RESPONDER_KEY_OPTIONS = {
 } as const
 
 /** Usage lines for INITIATOR_KEY_OPTIONS. */
-export const INITIATOR_KEY_USAGE = `  --key FILE             your private key (default: $XDG_CONFIG_HOME/noise-chat/id_x25519,
-                         created on first use)
+export const INITIATOR_KEY_USAGE = `  --key FILE             your private key; FILE must exist (make one with noise-chat keygen -f FILE)
+                         (default: $XDG_CONFIG_HOME/noise-chat/id_x25519, created on first use)
   --server-key KEY|FINGERPRINT
                          accept only this server key (base64, or SHA256:...)
   --accept-new           record an unknown server's key in known hosts on first use
@@ -44,21 +46,35 @@ export const INITIATOR_KEY_USAGE = `  --key FILE             your private key (d
   --known-hosts FILE     known hosts file (default: $XDG_CONFIG_HOME/noise-chat/known_hosts)`
 
 /** Usage lines for RESPONDER_KEY_OPTIONS. */
-export const RESPONDER_KEY_USAGE = `  --key FILE             this end's private key (default: $XDG_CONFIG_HOME/noise-chat/server_x25519,
-                         created on first use)
+export const RESPONDER_KEY_USAGE = `  --key FILE             this end's private key; FILE must exist (noise-chat keygen -f FILE makes one)
+                         (default: $XDG_CONFIG_HOME/noise-chat/server_x25519, created on first use)
   --authorized-keys FILE accept only the client keys listed in FILE (KEY NAME lines;
                          re-read on SIGHUP); without it any client key is accepted`
 
-/** Load (or create, saying so on stderr) the key of a connecting command. */
+/** Load the key of a connecting command: --key FILE, or the default one (created, saying so on stderr, on first use). */
 export function loadInitiatorKey (keyFile: string | undefined, io: CliIO): Promise<KeyPair> {
-  const path = keyFile === undefined ? defaultPaths(io.env).keyFile : resolve(keyFile)
-  return loadOrCreateKeyPair(path, { onCreate: (created) => io.stderr.write(createdKeyMessage(created) + '\n') })
+  if (keyFile !== undefined) return loadGivenKey(resolve(keyFile))
+  return loadOrCreateKeyPair(defaultPaths(io.env).keyFile, { onCreate: (created) => io.stderr.write(createdKeyMessage(created) + '\n') })
 }
 
-/** Load (or create, saying so on stderr) the key of a listening command. */
+/** Load the key of a listening command: --key FILE, or the default server key (created, saying so on stderr, on first use). */
 export function loadResponderKey (keyFile: string | undefined, io: CliIO): Promise<KeyPair> {
-  const path = keyFile === undefined ? join(defaultPaths(io.env).dir, DEFAULT_SERVER_KEY_FILE) : resolve(keyFile)
-  return loadOrCreateKeyPair(path, { onCreate: (created) => io.stderr.write(createdKeyMessage(created) + '\n') })
+  if (keyFile !== undefined) return loadGivenKey(resolve(keyFile))
+  return loadOrCreateKeyPair(join(defaultPaths(io.env).dir, DEFAULT_SERVER_KEY_FILE), { onCreate: (created) => io.stderr.write(createdKeyMessage(created) + '\n') })
+}
+
+/**
+ * A key named with --key must exist, as with `ssh -i`: a mistyped path
+ * would otherwise become a new identity (and a new folder) without a word.
+ * Only the default path is created on first use.
+ */
+async function loadGivenKey (path: string): Promise<KeyPair> {
+  try {
+    return await loadKeyPair(path)
+  } catch (err) {
+    if (!isNoiseChatError(err, 'ERR_KEY_FILE_MISSING')) throw err
+    throw identityError('ERR_KEY_FILE_MISSING', `--key: no key file at '${path}' (a key given with --key is never created); make it with: noise-chat keygen -f ${shellQuote(path)}`, err)
+  }
 }
 
 /** The flags of INITIATOR_KEY_OPTIONS as parsed. */
@@ -92,13 +108,14 @@ export function initiatorTrust (target: HostPort, flags: InitiatorTrustFlags, ow
 }
 
 /**
- * The connecting side's verify function, for commands that open many
- * streams through a bare verify function (tunnel): the same checks as
- * initiatorTrust without asking, and `accept-new` records inside the
- * handshake.
+ * The connecting side's verify function, for commands that open streams
+ * through a bare verify function (tunnel; the web page): the same checks as
+ * initiatorTrust, but `accept-new` records inside the handshake, and with
+ * `ask` (the web page's question) the asking happens inside it, terminal or
+ * not (the page connects again after a late answer).
  */
-export function initiatorVerifier (target: HostPort, flags: InitiatorTrustFlags, ownKey: KeyPair, io: CliIO, interactive: boolean): VerifyRemoteKey {
-  return verifierFromTrustOptions(trustTarget(target, ownKey, io), trustOptions(flags, io, interactive))
+export function initiatorVerifier (target: HostPort, flags: InitiatorTrustFlags, ownKey: KeyPair, io: CliIO, interactive: boolean, ask?: AskHostKey): VerifyRemoteKey {
+  return verifierFromTrustOptions(trustTarget(target, ownKey, io), trustOptions(flags, io, interactive, ask))
 }
 
 function trustTarget (target: HostPort, ownKey: KeyPair, io: CliIO): TrustTarget {
@@ -117,14 +134,14 @@ function trustTarget (target: HostPort, ownKey: KeyPair, io: CliIO): TrustTarget
   }
 }
 
-function trustOptions (flags: InitiatorTrustFlags, io: CliIO, interactive: boolean): TrustOptions {
+function trustOptions (flags: InitiatorTrustFlags, io: CliIO, interactive: boolean, ask?: AskHostKey): TrustOptions {
   return {
     serverKey: flags['server-key'],
     acceptNew: flags['accept-new'],
     strict: flags.strict,
     knownHostsFile: flags['known-hosts'] === undefined ? undefined : resolve(flags['known-hosts']),
-    isTTY: interactive && io.stdin.isTTY === true && io.stderr.isTTY === true,
-    ask: askOnTerminal({ input: io.stdin, output: io.stderr })
+    isTTY: ask !== undefined || (interactive && io.stdin.isTTY === true && io.stderr.isTTY === true),
+    ask: ask ?? askOnTerminal({ input: io.stdin, output: io.stderr })
   }
 }
 

@@ -1,5 +1,6 @@
 import type { Socket } from 'node:net'
 import type { HostPort } from './address.js'
+import { plainSystemMessage } from './system-error.js'
 
 /**
  * One line about why a connection failed, for the logs of listen and
@@ -15,7 +16,8 @@ export function describeFailure (err: Error): string {
   }
   // The initiator checks our key after msg2 and, if it does not trust it, just closes: that lands here.
   const hint = code === 'ERR_HANDSHAKE_INCOMPLETE' ? '; a client that does not trust this key closes at this point' : ''
-  return code === '' ? firstLine(err.message) : `${firstLine(err.message)}${hint} (${code})`
+  const message = plainSystemMessage(err) ?? firstLine(err.message)
+  return code === '' ? message : `${message}${hint} (${code})`
 }
 
 /** The remote end of a socket, for logs. */

@@ -114,20 +114,35 @@ export function hostKeyCheck (options: HostKeyVerifierOptions): VerifyRemoteKey 
 }
 
 /**
- * Like hostKeyCheck, but `accept-new` records the unknown key as soon as it
- * is accepted, inside the handshake (so a stream that then fails may leave
- * its key recorded: openWithHostKeyPolicy records only after the stream
- * opened). Under `ask` an unknown key is refused with an
- * AskableHostKeyError: asking needs openWithHostKeyPolicy.
+ * Like hostKeyCheck, but deciding inside the handshake: `accept-new`
+ * records the unknown key as soon as it is accepted, and `ask` asks then,
+ * while both sides' handshake deadlines run (a slow answer loses the
+ * connection, and a yes is still recorded, so a caller connects again; the
+ * web page does). openWithHostKeyPolicy asks outside the handshake and
+ * records only once a stream opened: use it where a person answers.
  */
 export function hostKeyVerifier (options: HostKeyVerifierOptions): VerifyRemoteKey {
   const check = hostKeyCheck(options)
-  if (options.policy.mode !== 'accept-new') return check
+  const { policy } = options
+  if (policy.mode !== 'accept-new' && policy.mode !== 'ask') return check
   return async (remoteKey, info) => {
-    const ok = await check(remoteKey, info)
+    let ok
+    try {
+      ok = await check(remoteKey, info)
+    } catch (err) {
+      const question = policy.mode === 'ask' ? askableQuestion(err) : undefined
+      if (question === undefined || policy.mode !== 'ask') throw err
+      if ((await policy.ask(question)) !== true) throw hostKeyDeclinedError(question)
+      ok = true
+    }
     if (ok === true) await recordHostKey(options, remoteKey)
     return ok
   }
+}
+
+/** The error for an unknown key the person (or the ask function) declined. */
+export function hostKeyDeclinedError (q: HostKeyQuestion, cause?: unknown): Error {
+  return identityError('ERR_HOST_KEY_DECLINED', `the key of ${q.address} (${q.fingerprint}) was declined; nothing was recorded`, cause)
 }
 
 /**

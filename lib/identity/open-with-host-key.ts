@@ -1,7 +1,7 @@
 import { identityError } from '../errors.js'
 import type { VerifyRemoteKey } from '../secure/options.js'
 import { fingerprint, samePublicKey } from '../secure/keypair.js'
-import { askableQuestion, hostKeyCheck, recordHostKey } from './host-key-verifier.js'
+import { askableQuestion, hostKeyCheck, hostKeyDeclinedError, recordHostKey } from './host-key-verifier.js'
 import type { HostKeyQuestion, HostKeyVerifierOptions } from './host-key-verifier.js'
 
 /*
@@ -58,7 +58,7 @@ export async function openWithHostKeyPolicy<T> (options: OpenWithHostKeyOptions,
   } catch (err) {
     const question = options.policy.mode === 'ask' ? askableQuestion(err) : undefined
     if (question === undefined || options.policy.mode !== 'ask') throw err
-    if ((await options.policy.ask(question)) !== true) throw declinedError(question, err)
+    if ((await options.policy.ask(question)) !== true) throw hostKeyDeclinedError(question, err)
     return await openAccepted(options, question, wrap, open)
   }
   if (first.key !== undefined) recordInBackground(options, first.key)
@@ -97,8 +97,4 @@ function acceptedKey (verify: VerifyRemoteKey): { verify: VerifyRemoteKey, key: 
     }
   }
   return state
-}
-
-function declinedError (q: HostKeyQuestion, cause: unknown): Error {
-  return identityError('ERR_HOST_KEY_DECLINED', `the key of ${q.address} (${q.fingerprint}) was declined; nothing was recorded`, cause)
 }

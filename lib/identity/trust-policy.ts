@@ -91,8 +91,9 @@ export function trustFromOptions (target: TrustTarget, options: TrustOptions): H
 
 /**
  * The initiator's verify function for `host:port` from the trust options:
- * chooseHostKeyPolicy plus hostKeyVerifier (so `accept-new` records inside
- * the handshake and `ask` cannot ask: trustFromOptions does both right).
+ * chooseHostKeyPolicy plus hostKeyVerifier (so `accept-new` records and
+ * `ask` asks inside the handshake, racing its deadline: trustFromOptions
+ * asks outside it and records only once a stream opened).
  * Throws a UsageError for bad options before anything connects.
  */
 export function verifierFromTrustOptions (target: TrustTarget, options: TrustOptions): VerifyRemoteKey {

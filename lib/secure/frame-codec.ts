@@ -1,6 +1,8 @@
 import { FRAME_HEADER_BYTES, MAX_FRAME_BODY_BYTES, MAX_FRAME_PIECES } from '../constants.js'
 import { secureStreamError } from '../errors.js'
 
+const EMPTY_PIECES: Buffer[] = []
+
 /**
  * The frame layer of PROTOCOL.md section 2: a uint16 big-endian length, then
  * that many bytes. Encoding is a pure function; decoding is a byte-driven
@@ -11,7 +13,7 @@ import { secureStreamError } from '../errors.js'
 /** Write the 2-byte length header of a frame whose body is `bodyLength` bytes. */
 export function writeFrameHeader (out: Uint8Array, offset: number, bodyLength: number): void {
   if (bodyLength < 1 || bodyLength > MAX_FRAME_BODY_BYTES) {
-    throw new RangeError(`frame body must be 1..${MAX_FRAME_BODY_BYTES} bytes, got ${bodyLength}`)
+    throw secureStreamError('ERR_INVALID_ARGUMENT', `frame body must be 1..${MAX_FRAME_BODY_BYTES} bytes, got ${bodyLength}`)
   }
   out[offset] = bodyLength >>> 8
   out[offset + 1] = bodyLength & 0xff
@@ -35,6 +37,16 @@ export type FrameHandler = (pieces: Buffer[], length: number) => boolean
 /** A frame body as one buffer: the pieces joined (copied only when there are several). */
 export function joinPieces (pieces: Buffer[], length: number): Buffer {
   return pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces, length)
+}
+
+/** Copy `pieces` one after another into `out` from its start; returns `out`. */
+export function joinInto (out: Buffer, pieces: Buffer[]): Buffer {
+  let at = 0
+  for (const piece of pieces) {
+    out.set(piece, at)
+    at += piece.byteLength
+  }
+  return out
 }
 
 const READ_HEADER = 0
@@ -65,7 +77,7 @@ export class FrameDecoder {
   /** Announced length of the body being read. */
   private bodyLength = 0
   /** Views of the body so far when it spans chunks; empty when none is. */
-  private pieces: Buffer[] = []
+  private pieces: Buffer[] = EMPTY_PIECES
   private bodyFilled = 0
   /** The body gathered into one buffer once it came in too many pieces; else null. */
   private gathered: Buffer | null = null
@@ -114,7 +126,7 @@ export class FrameDecoder {
         offset = this.takePiece(chunk, offset)
         if (this.bodyFilled < this.bodyLength) continue
         pieces = this.pieces
-        this.pieces = []
+        this.pieces = EMPTY_PIECES
       }
       this.state = READ_HEADER
       if (!onFrame(pieces, this.bodyLength)) {
@@ -155,7 +167,10 @@ export class FrameDecoder {
    * of views for one frame.
    */
   private takePiece (chunk: Buffer, offset: number): number {
-    if (this.pieces.length === 0) this.bodyFilled = 0
+    if (this.pieces.length === 0) {
+      this.bodyFilled = 0
+      this.pieces = []
+    }
     const count = Math.min(this.bodyLength - this.bodyFilled, chunk.byteLength - offset)
     const piece = chunk.subarray(offset, offset + count)
     if (this.gathered !== null) {

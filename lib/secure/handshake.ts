@@ -1,5 +1,6 @@
 import NoiseState from 'noise-handshake'
-import { MSG1_BYTES, MSG2_MIN_BYTES, MSG3_MIN_BYTES } from '../constants.js'
+import sodium from 'sodium-native'
+import { HASH_BYTES, MSG1_BYTES, MSG2_MIN_BYTES, MSG3_MIN_BYTES } from '../constants.js'
 import { secureStreamError } from '../errors.js'
 
 const EMPTY = Buffer.alloc(0)
@@ -56,11 +57,19 @@ export interface HandshakeResult {
  * Buffers; and on completion it zeroes the remote ephemeral key inside the
  * buffer handed to recv(), so we hand it a copy and keep copies of what we
  * return.
+ *
+ * It also keeps key material after it is done: the split keys (tx, rx)
+ * and our copy of the static secret after success, and the ephemeral
+ * secret, chaining key and cipher key after a failure. `wipe()` zeroes all
+ * of them in place; the stream calls it the moment the handshake ends,
+ * either way (SECURITY.md 7).
  */
 export class Handshake {
   readonly isInitiator: boolean
   private readonly noise: NoiseState
   private step = 0
+  /** Our copy of the static key pair, handed to noise-handshake, wiped by wipe(). */
+  private readonly staticCopy: StaticKeyPair
   /** The payload of the last message read (msg2 or msg3); version 1 ignores it. */
   receivedPayload: Buffer = EMPTY
 
@@ -71,6 +80,7 @@ export class Handshake {
   constructor (isInitiator: boolean, staticKeyPair: StaticKeyPair, prologue: Uint8Array, ephemeral?: StaticKeyPair) {
     this.isInitiator = isInitiator
     const s = { publicKey: Buffer.from(staticKeyPair.publicKey), secretKey: Buffer.from(staticKeyPair.secretKey) }
+    this.staticCopy = s
     this.noise = new NoiseState('XX', isInitiator, s)
     this.noise.initialise(Buffer.from(prologue))
     if (ephemeral !== undefined) {
@@ -125,9 +135,37 @@ export class Handshake {
     return this.noise.complete
   }
 
+  /** Messages written or read so far (0..3). */
+  get messages (): number {
+    return this.step
+  }
+
+  /**
+   * Zero every secret this handshake and noise-handshake still hold: our
+   * static secret copy, the ephemeral secret, the chaining key, the
+   * current cipher key and the split keys. Idempotent; the handshake is
+   * unusable afterwards (result() then returns zeros).
+   */
+  wipe (): void {
+    const n = this.noise as unknown as NoiseInternals
+    zero(this.staticCopy.secretKey)
+    zero(n.e?.secretKey)
+    zero(n.chainingKey)
+    zero(n.key)
+    // tx and rx are views of one small buffer that also holds the unused
+    // halves of the split's HKDF output: zero all of it.
+    zeroWhole(n.tx)
+    zeroWhole(n.rx)
+  }
+
+  /** noise-handshake's state, for the test that checks wipe() reached it. */
+  get noiseForTesting (): NoiseInternals {
+    return this.noise as unknown as NoiseInternals
+  }
+
   /** The split keys and the remote identity; only after the last message. */
   result (): HandshakeResult {
-    if (!this.noise.complete) throw new Error('handshake not complete')
+    if (!this.noise.complete) throw secureStreamError('ERR_INVALID_STATE', 'the handshake result was asked for before the handshake completed')
     return {
       sendKey: Buffer.from(this.noise.tx!),
       receiveKey: Buffer.from(this.noise.rx!),
@@ -161,4 +199,25 @@ export class Handshake {
       throw secureStreamError('ERR_HANDSHAKE_FAILED', `handshake message out of turn (after ${this.step} messages, as ${this.isInitiator ? 'initiator' : 'responder'})`)
     }
   }
+}
+
+/** The fields of noise-handshake's state that hold secrets (it has no types for them). */
+export interface NoiseInternals {
+  s: StaticKeyPair | null
+  e: StaticKeyPair | null
+  chainingKey: Uint8Array | null
+  key: Uint8Array | null
+  tx: Uint8Array | null
+  rx: Uint8Array | null
+}
+
+function zero (bytes: Uint8Array | null | undefined): void {
+  if (bytes !== null && bytes !== undefined) sodium.sodium_memzero(bytes)
+}
+
+/** Zero a view and, when it sits in a small buffer of its own (the split output), that whole buffer. */
+function zeroWhole (view: Uint8Array | null): void {
+  if (view === null) return
+  const whole = view.buffer.byteLength <= 2 * HASH_BYTES ? new Uint8Array(view.buffer) : view
+  sodium.sodium_memzero(whole)
 }

@@ -1,8 +1,8 @@
-import { REKEY_INTERVAL_FRAMES } from '../constants.js'
+import { NONCE_BYTES, REKEY_INTERVAL_FRAMES } from '../constants.js'
+import { secureStreamError } from '../errors.js'
 
 const UINT32 = 0x1_0000_0000
-/** ChaCha20-Poly1305-IETF's nonce size. */
-export const NONCE_BYTES = 12
+export { NONCE_BYTES }
 
 /**
  * A 64-bit frame counter kept as two 32-bit halves, because a JavaScript
@@ -17,7 +17,7 @@ export class Nonce {
 
   /** @param storage 12 bytes to keep the nonce in (zeroed here); a new buffer when absent. */
   constructor (storage: Buffer = Buffer.alloc(NONCE_BYTES)) {
-    if (storage.byteLength !== NONCE_BYTES) throw new RangeError(`a nonce needs ${NONCE_BYTES} bytes of storage`)
+    if (storage.byteLength !== NONCE_BYTES) throw secureStreamError('ERR_INVALID_ARGUMENT', `a nonce needs ${NONCE_BYTES} bytes of storage`)
     this.bytes = storage.fill(0)
   }
 
@@ -26,9 +26,19 @@ export class Nonce {
     return (BigInt(this.hi) << 32n) | BigInt(this.lo)
   }
 
-  /** Set the counter: an internal hook that lets tests start near 2^32 or 2^64. */
-  set (value: bigint): void {
-    if (value < 0n || value >= 1n << 64n) throw new RangeError('nonce must be in 0 .. 2^64 - 1')
+  /** True before the first frame of this direction. */
+  get isZero (): boolean {
+    return this.lo === 0 && this.hi === 0
+  }
+
+  /**
+   * Move the counter forward to `value`: an internal hook that lets tests
+   * start near 2^32 or 2^64. It never goes back: a lower value would reuse
+   * a (key, nonce) pair, which breaks ChaCha20-Poly1305 outright.
+   */
+  advanceTo (value: bigint): void {
+    if (value < 0n || value >= 1n << 64n) throw secureStreamError('ERR_INVALID_ARGUMENT', 'nonce must be in 0 .. 2^64 - 1')
+    if (value < this.value) throw secureStreamError('ERR_INVALID_ARGUMENT', `nonce may only move forward: it is ${this.value}, asked for ${value}`)
     this.lo = Number(value & 0xffffffffn)
     this.hi = Number(value >> 32n)
     this.render()

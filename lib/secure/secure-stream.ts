@@ -1,4 +1,6 @@
 import { Duplex, getStreamError } from 'streamx'
+import net from 'node:net'
+import { Writable as NodeWritable } from 'node:stream'
 import { inspect } from 'node:util'
 import {
   ABORT_GRACE_MS, DEFAULT_IDLE_TIMEOUT_MS, DEFAULT_KEEP_ALIVE_MS,
@@ -8,23 +10,21 @@ import {
 import { SecureStreamError, secureStreamError } from '../errors.js'
 import { fingerprint, generateKeyPair } from './keypair.js'
 import { encodeFrame, FrameDecoder, joinPieces } from './frame-codec.js'
-import { openTransportFrame, sealDataFrames, sealTransportFrame } from './transport-frame.js'
-import { checkHandshakeMessageLength, Handshake, type HandshakeResult, type StaticKeyPair } from './handshake.js'
+import { dataWireBytes, openTransportFrame, sealDataFramesInto, sealTransportFrame, type ChunkCursor } from './transport-frame.js'
+import { checkHandshakeMessageLength, Handshake, type HandshakeResult } from './handshake.js'
 import type { SecureStreamOptions, VerifyRemoteKey } from './options.js'
 import { TransportCipher } from './transport-cipher.js'
 import { checkOptions } from './check-options.js'
 import { abortReasonBytes, abortReasonOf, printable } from './abort-reason.js'
+import { EPHEMERAL_KEY_PAIR, INTERNALS, type StreamInternals, type WithEphemeral } from './testing.js'
 
 /**
  * What a SecureStream needs of the stream it wraps: a net.Socket, a Node
  * Duplex or a streamx Duplex all fit.
  */
 export interface RawStream {
-  write (chunk: Buffer): boolean
+  write (chunk: Buffer, cb?: (err?: Error | null) => void): boolean
   end (): unknown
-  /** Optional: lets the many pieces of one batch of frames leave in one system call. */
-  cork? (): void
-  uncork? (): void
   destroy (err?: Error): unknown
   pause (): unknown
   resume (): unknown
@@ -32,13 +32,21 @@ export interface RawStream {
   once (event: string, listener: (...args: any[]) => void): unknown
 }
 
-/** Options only tests use: a fixed ephemeral key reproduces the known-answer vectors. */
-interface TestingOptions {
-  ephemeralKeyPairForTesting?: StaticKeyPair
-}
+/**
+ * Where a stream is in its life (PROTOCOL.md 3 and 6):
+ *
+ *   opening  the handshake runs (msg1..msg3, the verify callback between)
+ *   open     transport frames flow; either side may already have sent END
+ *   ending   no more data either way: both ENDs were exchanged, or the
+ *            stream failed (`failure` says why; one ABORT may still leave)
+ *   closed   the stream was destroyed
+ */
+export type SecureStreamState = 'opening' | 'open' | 'ending' | 'closed'
 
-const HANDSHAKING = 0
-const OPEN = 1
+/** The raw stream: still up, being closed by us, or gone (ended, closed or failed). */
+const RAW_LIVE = 0
+const RAW_CLOSING = 1
+const RAW_GONE = 2
 
 const EMPTY = Buffer.alloc(0)
 const noop = (): void => {}
@@ -49,10 +57,6 @@ const noop = (): void => {}
  * streamx until `_open` calls back; backpressure passes through in both
  * directions; `end()` sends an authenticated END; a close without END or
  * ABORT is ERR_TRUNCATED, never a clean end.
- *
- * Life of a stream:
- *   handshake (msg1..msg3, the verify callback between) -> open -> END both
- *   ways, or ABORT, or an error; then the raw stream is closed.
  */
 export class SecureStream extends Duplex {
   readonly isInitiator: boolean
@@ -64,8 +68,18 @@ export class SecureStream extends Duplex {
   /** The handshake hash, equal on both sides: binds anything to this session. */
   handshakeHash: Buffer | null = null
 
+  private state: SecureStreamState = 'opening'
+  /** Why the stream is ending, when it failed or was destroyed; null while it is healthy. */
+  private failure: Error | null = null
+  private rawState = RAW_LIVE
+  private endSent = false
+  private endReceived = false
+  /** The failure came from the peer's ABORT: answering with ours would be a frame after its last. */
+  private peerAborted = false
+  /** The reason to send in ABORT when we fail because we rejected the peer's key. */
+  private abortReason: string | null = null
+
   private readonly facts: Buffer
-  private phase = HANDSHAKING
   private handshake: Handshake | null
   private sender: TransportCipher | null = null
   private receiver: TransportCipher | null = null
@@ -73,25 +87,15 @@ export class SecureStream extends Duplex {
   private readonly verifyRemoteKey: VerifyRemoteKey
   private readonly keepAliveMs: number
   private readonly idleTimeoutMs: number
-
-  private endSent = false
-  private endReceived = false
-  private abortSent = false
-  private abortReceived = false
-  private receivedTransportFrame = false
-  private sentMessage2 = false
-  private handshakeTimeoutMs = HANDSHAKE_TIMEOUT_MS
+  private readonly handshakeTimeoutMs: number
   private sentSinceKeepAlive = false
-  /** The raw stream ended, closed or failed: nothing more can be sent or received. */
-  private rawGone = false
-  /** We began closing the raw stream ourselves. */
-  private rawClosing = false
   private pausedForVerify = false
   private pausedForReader = false
-  /** The reason to send in ABORT when we fail because we rejected the peer's key. */
-  private abortReason: string | null = null
-  /** Set when the stream failed; the destroy follows on the next turn. */
-  private failure: Error | null = null
+
+  /** How writes reach the raw stream; see pickWriteMode. */
+  private readonly writeMode: number
+  /** The output buffer batches are sealed into, kept between batches when the raw stream copies what it is given. */
+  private outBuffer: Buffer | null = null
 
   private openCallback: ((err: Error | null) => void) | null = null
   private drainCallback: ((err: Error | null) => void) | null = null
@@ -100,16 +104,14 @@ export class SecureStream extends Duplex {
   private idleTimer: NodeJS.Timeout | null = null
   /** The `opened` promise, made only when someone asks for it: idle connections should not pay for one. */
   private openedPromise: Promise<void> | null = null
-  private resolveOpened: () => void = noop
-  private rejectOpened: (err: Error) => void = noop
-  /** How the handshake ended, for an `opened` asked for afterwards: null while it runs. */
-  private openOutcome: Error | true | null = null
+  private settleOpened: ((err: Error | null) => void) | null = null
 
   constructor (isInitiator: boolean, rawStream: RawStream, options: SecureStreamOptions) {
     super({ eagerOpen: true, highWaterMark: STREAM_HIGH_WATER_MARK_BYTES, mapWritable: toBuffer, byteLength })
     const opts = checkOptions(options)
     this.isInitiator = isInitiator
     this.rawStream = rawStream
+    this.writeMode = pickWriteMode(rawStream)
     this.verifyRemoteKey = opts.verify
     this.keepAliveMs = opts.keepAlive ?? DEFAULT_KEEP_ALIVE_MS
     this.idleTimeoutMs = opts.idleTimeout ?? DEFAULT_IDLE_TIMEOUT_MS
@@ -120,33 +122,33 @@ export class SecureStream extends Duplex {
     this.facts = Buffer.allocUnsafeSlow(2 * KEY_BYTES + HASH_BYTES)
     this.publicKey = this.facts.subarray(0, KEY_BYTES)
     this.publicKey.set(keyPair.publicKey)
-    const prologue = typeof opts.prologue === 'string' ? Buffer.from(opts.prologue) : opts.prologue ?? Buffer.from(DEFAULT_PROLOGUE)
-    const ephemeral = (options as TestingOptions).ephemeralKeyPairForTesting
+    const prologue = typeof opts.prologue === 'string' ? Buffer.from(opts.prologue) : opts.prologue ?? DEFAULT_PROLOGUE_BYTES
+    const ephemeral = (options as WithEphemeral<SecureStreamOptions>)[EPHEMERAL_KEY_PAIR]
     this.handshake = new Handshake(isInitiator, keyPair, prologue, ephemeral)
 
     // A responder knows msg1 is exactly 32 bytes: refuse any other length
     // from its header alone, so an HTTP request or a port scan fails at once.
-    if (!isInitiator) this.decoder.checkLength = this.checkMessage1Length
+    if (!isInitiator) this.decoder.checkLength = checkMessage1Length
     rawStream.on('data', this.onRawData)
     rawStream.on('end', this.onRawEnd)
     rawStream.on('close', this.onRawEnd)
     rawStream.on('error', this.onRawError)
 
     // PROTOCOL.md 3: the responder's clock starts when it accepts the connection.
-    if (!isInitiator) this.startHandshakeTimer(opts.handshakeTimeout)
-    else this.handshakeTimeoutMs = opts.handshakeTimeout ?? HANDSHAKE_TIMEOUT_MS
+    this.handshakeTimeoutMs = opts.handshakeTimeout ?? HANDSHAKE_TIMEOUT_MS
+    if (!isInitiator) this.startHandshakeTimer()
     if (opts.signal !== undefined) this.watchSignal(opts.signal)
   }
 
   /** Resolves when the handshake completed and the peer's key was accepted; rejects with the stream's error otherwise. */
   get opened (): Promise<void> {
     if (this.openedPromise !== null) return this.openedPromise
-    if (this.openOutcome === true) this.openedPromise = Promise.resolve()
-    else if (this.openOutcome !== null) this.openedPromise = Promise.reject(this.openOutcome)
+    // handshakeHash is set exactly when the handshake completed and the key was accepted.
+    if (this.handshakeHash !== null) this.openedPromise = Promise.resolve()
+    else if (this.failure !== null) this.openedPromise = Promise.reject(this.failure)
     else {
       this.openedPromise = new Promise((resolve, reject) => {
-        this.resolveOpened = resolve
-        this.rejectOpened = reject
+        this.settleOpened = (err) => { if (err === null) resolve(); else reject(err) }
       })
     }
     // Awaiting `opened` is optional: an unawaited failure must not crash the process.
@@ -154,14 +156,33 @@ export class SecureStream extends Duplex {
     return this.openedPromise
   }
 
+  /** Where the stream is in its life: opening, open, ending or closed. */
+  get secureState (): SecureStreamState {
+    return this.state
+  }
+
+  /**
+   * Bytes written to this stream and not yet handed to the raw stream (like
+   * ws's bufferedAmount): what waits for the handshake, or queues behind a
+   * socket write still in flight. A batch is sealed and handed over whole,
+   * so what streamx still holds is exactly this.
+   */
+  get bufferedAmount (): number {
+    return (this as unknown as { _writableState: { buffered: number } })._writableState.buffered
+  }
+
   // ---- streamx hooks -------------------------------------------------------
 
   override _open (cb: (err: Error | null) => void): void {
-    if (this.phase === OPEN) return cb(null)
+    // The handshake may have completed (or failed) before streamx got here,
+    // when the peer's bytes arrived at once. Completed: open. Failed: the
+    // callback waits for the deferred destroy, so that authentic data
+    // already pushed still reaches a flowing reader first (PROTOCOL.md 7.5).
+    if (this.handshakeHash !== null) return cb(null)
     this.openCallback = cb
-    if (!this.isInitiator) return
+    if (this.state !== 'opening' || !this.isInitiator) return
     // PROTOCOL.md 3: the initiator's clock starts when it sends msg1.
-    this.startHandshakeTimer(this.handshakeTimeoutMs)
+    this.startHandshakeTimer()
     this.sendHandshakeMessage(this.handshake!.writeMessage1())
   }
 
@@ -173,15 +194,15 @@ export class SecureStream extends Duplex {
 
   override _writev (batch: unknown[], cb: (err: Error | null) => void): void {
     if (this.failure !== null) return this.holdUntilDestroy(cb)
-    let flushed: boolean
+    this.drainCallback = cb
+    let wait: boolean
     try {
-      flushed = this.sendData(batch as Buffer[])
+      wait = this.sendData(batch as Buffer[])
     } catch (err) {
+      this.drainCallback = null
       return cb(err as Error)
     }
-    if (flushed) return cb(null)
-    this.drainCallback = cb
-    this.rawStream.once('drain', this.onRawDrain)
+    if (!wait) this.callBack('drainCallback', null)
   }
 
   override _final (cb: (err: Error | null) => void): void {
@@ -193,7 +214,7 @@ export class SecureStream extends Duplex {
       return cb(err as Error)
     }
     this.endSent = true
-    this.finishRawIfBothEnded()
+    this.endIfBothEnded()
     cb(null)
   }
 
@@ -210,9 +231,10 @@ export class SecureStream extends Duplex {
 
   override _predestroy (): void {
     const err = streamError(this)
+    this.failure ??= err
+    this.state = 'ending'
     this.stopTimers()
-    if (this.openOutcome === null) this.openOutcome = err
-    this.rejectOpened(err)
+    this.settle(err)
     this.callBack('openCallback', err)
     this.callBack('drainCallback', err)
     this.closeRaw(err)
@@ -221,17 +243,20 @@ export class SecureStream extends Duplex {
   override _destroy (cb: (err: Error | null) => void): void {
     // After END both ways streamx destroys without _predestroy: the timers
     // must stop here too, or the keep-alive interval holds the stream for good.
+    this.state = 'closed'
     this.stopTimers()
     this.sender?.wipe()
     this.receiver?.wipe()
-    this.handshake = null
+    this.endHandshake()
+    this.outBuffer = null
     cb(null)
   }
 
   // ---- receiving -----------------------------------------------------------
 
+  /** Input is read while the stream is healthy; after a failure nothing more is looked at. */
   private readonly onRawData = (chunk: Buffer | Uint8Array | string): void => {
-    if (this.destroying || this.failure !== null) return
+    if (this.failure !== null || this.state === 'closed') return
     try {
       this.decoder.push(toBuffer(chunk), this.onFrame)
     } catch (err) {
@@ -241,14 +266,9 @@ export class SecureStream extends Duplex {
 
   /** One complete frame body; returns false to hold back the frames after it. */
   private readonly onFrame = (pieces: Buffer[], length: number): boolean => {
-    if (this.destroying || this.failure !== null) return false
-    if (this.phase === OPEN) return this.onTransportFrame(pieces, length)
-    return this.onHandshakeFrame(joinPieces(pieces, length))
-  }
-
-  private readonly checkMessage1Length = (length: number): void => {
-    this.decoder.checkLength = null
-    checkHandshakeMessageLength(1, { byteLength: length } as Uint8Array)
+    if (this.failure !== null) return false
+    if (this.state === 'opening') return this.onHandshakeFrame(joinPieces(pieces, length))
+    return this.onTransportFrame(pieces, length)
   }
 
   private onHandshakeFrame (body: Buffer): boolean {
@@ -256,34 +276,27 @@ export class SecureStream extends Duplex {
     if (this.isInitiator) {
       checkHandshakeMessageLength(2, body)
       const remoteKey = hs.readMessage2(body)
-      this.verify(remoteKey, () => {
-        this.sendHandshakeMessage(hs.writeMessage3())
-        this.becomeOpen(hs.result())
-      })
-      return false
+      return this.verify(remoteKey, this.acceptAsInitiator)
     }
-    if (!this.sentMessage2) {
+    if (hs.messages === 0) {
       checkHandshakeMessageLength(1, body)
       hs.readMessage1(body)
-      this.sentMessage2 = true
       this.sendHandshakeMessage(hs.writeMessage2())
       return true
     }
     checkHandshakeMessageLength(3, body)
     const remoteKey = hs.readMessage3(body)
-    const result = hs.result()
     // Keys first: a rejection is reported in an ABORT under c2 (PROTOCOL.md 3).
-    this.installCiphers(result)
-    this.verify(remoteKey, () => this.becomeOpen(result))
-    return false
+    this.installCiphers(hs.result())
+    return this.verify(remoteKey, this.becomeOpen)
   }
 
   private onTransportFrame (pieces: Buffer[], length: number): boolean {
     this.idleTimer?.refresh()
     if (this.endReceived) throw secureStreamError('ERR_UNEXPECTED_FRAME', "received a frame after the peer's END")
-    const first = !this.receivedTransportFrame
-    this.receivedTransportFrame = true
-    const { type, body, bodyLength } = openTransportFrame(this.receiver!, pieces, length)
+    const receiver = this.receiver!
+    const first = receiver.nonce.isZero
+    const { type, body, bodyLength } = openTransportFrame(receiver, pieces, length)
     if (type === FRAME_DATA) return this.onData(body)
     if (type === FRAME_END) return this.onEnd()
     if (type === FRAME_ABORT) return this.onAbort(joinPieces(body, bodyLength), first)
@@ -303,12 +316,12 @@ export class SecureStream extends Duplex {
   private onEnd (): boolean {
     this.endReceived = true
     this.push(null)
-    this.finishRawIfBothEnded()
+    this.endIfBothEnded()
     return true
   }
 
   private onAbort (body: Buffer, first: boolean): boolean {
-    this.abortReceived = true
+    this.peerAborted = true
     // Invalid UTF-8 becomes U+FFFD; control characters could paint a terminal.
     const reason = printable(body.toString('utf8'))
     // PROTOCOL.md 3: a responder that refuses our key says so in its first frame.
@@ -325,59 +338,76 @@ export class SecureStream extends Duplex {
   private readonly onRawError = (err: Error): void => this.onRawGone(err)
 
   private onRawGone (cause: Error | null): void {
-    if (this.rawGone) return
-    this.rawGone = true
-    if (this.destroying || this.rawClosing) return
-    if (this.phase === HANDSHAKING) {
-      return this.fail(secureStreamError('ERR_HANDSHAKE_INCOMPLETE', 'the connection closed during the handshake', cause ?? undefined))
+    const was = this.rawState
+    if (was === RAW_GONE) return
+    this.rawState = RAW_GONE
+    if (was === RAW_CLOSING || this.failure !== null || this.state === 'closed') return
+    const why = cause ?? undefined
+    if (this.state === 'opening') {
+      return this.fail(secureStreamError('ERR_HANDSHAKE_INCOMPLETE', 'the connection closed during the handshake', why))
     }
     if (!this.endReceived) {
       const where = this.decoder.midFrame ? ' in the middle of a frame' : ''
-      return this.fail(secureStreamError('ERR_TRUNCATED', `the connection closed${where} before the peer's END: the stream was truncated`, cause ?? undefined))
+      return this.fail(secureStreamError('ERR_TRUNCATED', `the connection closed${where} before the peer's END: the stream was truncated`, why))
     }
     if (!this.endSent) {
-      return this.fail(secureStreamError('ERR_TRUNCATED', 'the peer closed the connection before our END was sent', cause ?? undefined))
+      return this.fail(secureStreamError('ERR_TRUNCATED', 'the peer closed the connection before our END was sent', why))
     }
-  }
-
-  private readonly onRawDrain = (): void => {
-    this.callBack('drainCallback', null)
   }
 
   // ---- the handshake -------------------------------------------------------
 
-  /** Ask the verify callback; hold all input meanwhile; run `accept` on an explicit true. */
-  private verify (remoteKey: Buffer, accept: () => void): void {
+  /**
+   * Ask the verify callback and run `accept` on an explicit true. Returns
+   * true when it was accepted at once, so decoding goes on with the frames
+   * behind this one. A promise holds all input until it settles; a
+   * synchronous answer is acted on at once, without a turn of the event
+   * loop per handshake.
+   */
+  private verify (remoteKey: Buffer, accept: (this: SecureStream) => void): boolean {
     this.remotePublicKey = this.keep(remoteKey, KEY_BYTES)
-    this.pausedForVerify = true
-    this.updateRawFlow()
     const info = { isInitiator: this.isInitiator, handshakeHash: this.handshake!.hash }
     let decision: unknown
     try {
       decision = this.verifyRemoteKey(Buffer.from(remoteKey), info)
     } catch (err) {
-      return this.rejectRemoteKey(err)
+      this.rejectRemoteKey(err)
+      return false
     }
-    Promise.resolve(decision).then((ok) => {
-      if (this.destroying || this.failure !== null) return
-      if (ok !== true) return this.rejectRemoteKey(null)
-      this.afterVerify(accept)
-    }, (err: unknown) => this.rejectRemoteKey(err))
-  }
-
-  private afterVerify (accept: () => void): void {
-    try {
-      accept()
+    if (!isThenable(decision)) return this.decided(decision, accept)
+    this.pausedForVerify = true
+    this.updateRawFlow()
+    decision.then((ok) => {
+      if (!this.decided(ok, accept)) return
       this.pausedForVerify = false
       this.updateRawFlow()
-      this.decoder.resume(this.onFrame)
+      try {
+        this.decoder.resume(this.onFrame)
+      } catch (err) {
+        this.fail(err as Error)
+      }
+    }, (err: unknown) => this.rejectRemoteKey(err))
+    return false
+  }
+
+  /** Act on the verify callback's answer; true when the key was accepted and the stream is open. */
+  private decided (ok: unknown, accept: (this: SecureStream) => void): boolean {
+    if (this.failure !== null || this.state !== 'opening') return false
+    if (ok !== true) {
+      this.rejectRemoteKey(null)
+      return false
+    }
+    try {
+      accept.call(this)
+      return true
     } catch (err) {
       this.fail(err as Error)
+      return false
     }
   }
 
   private rejectRemoteKey (cause: unknown): void {
-    if (this.destroying || this.failure !== null) return
+    if (this.failure !== null || this.state !== 'opening') return
     const fp = fingerprint(this.remotePublicKey!)
     const reason = cause instanceof Error ? cause.message : `key ${fp} is not accepted`
     this.abortReason = reason
@@ -400,22 +430,59 @@ export class SecureStream extends Duplex {
     this.receiver = new TransportCipher(result.receiveKey, state.subarray(size))
     result.sendKey.fill(0)
     result.receiveKey.fill(0)
+    // Kept now (the handshake is wiped at open); published at open.
+    this.keep(result.handshakeHash, 2 * KEY_BYTES)
   }
 
-  private becomeOpen (result: HandshakeResult): void {
-    if (this.sender === null) this.installCiphers(result)
-    this.handshakeHash = this.keep(result.handshakeHash, 2 * KEY_BYTES)
-    this.handshake = null
-    this.phase = OPEN
-    this.clearHandshakeTimer()
+  // Methods, not bound fields: what only the handshake needs must not stay
+  // allocated for the life of every idle connection.
+  private acceptAsInitiator (): void {
+    const hs = this.handshake!
+    this.holdWritesThisTurn()
+    this.sendHandshakeMessage(hs.writeMessage3())
+    this.installCiphers(hs.result())
+    this.becomeOpen()
+  }
+
+  private becomeOpen (): void {
+    this.endHandshake()
+    this.handshakeHash = this.facts.subarray(2 * KEY_BYTES)
+    this.state = 'open'
     this.startTransportTimers()
     this.callBack('openCallback', null)
-    this.openOutcome = true
-    this.resolveOpened()
+    this.settle(null)
     this.emit('connect')
   }
 
+  /** The handshake is over, either way: wipe what it holds and let it go, with its timer. */
+  private endHandshake (): void {
+    this.clearHandshakeTimer()
+    this.handshake?.wipe()
+    this.handshake = null
+  }
+
+  /** Settle `opened`, if anyone asked for it, and let go of its callbacks. */
+  private settle (err: Error | null): void {
+    const settle = this.settleOpened
+    this.settleOpened = null
+    if (settle !== null) settle(err)
+  }
+
   // ---- sending -------------------------------------------------------------
+
+  /**
+   * Let msg3 and whatever the application writes as soon as the stream is
+   * open (in the same turn of the event loop: its 'connect' handler, the
+   * continuation of `await opened`) leave in one TCP segment, as TLS 1.3
+   * sends its Finished with the first application data. The raw stream is
+   * corked until the turn ends; a raw stream that cannot cork is unchanged.
+   */
+  private holdWritesThisTurn (): void {
+    const raw = this.rawStream as RawStream & { cork?: () => void, uncork?: () => void }
+    if (typeof raw.cork !== 'function' || typeof raw.uncork !== 'function') return
+    raw.cork()
+    setImmediate(() => raw.uncork!())
+  }
 
   private sendHandshakeMessage (body: Buffer): void {
     this.rawStream.write(encodeFrame(body))
@@ -423,25 +490,59 @@ export class SecureStream extends Duplex {
 
   /**
    * Seal a batch of application writes into as few full DATA frames as
-   * possible and send them in as few socket writes as possible. Returns
-   * false when the raw stream asked us to wait for 'drain'.
+   * possible, in one output buffer, and hand it to the raw stream in one
+   * write (a batch over MAX_WRITE_BATCH_BYTES in a few). Returns true when
+   * the batch's callback must wait: for the raw write to complete (a Node
+   * stream), or for 'drain' (any other). Meanwhile streamx queues further
+   * writes, and the next batch merges all of them, as TLS does behind a
+   * pending socket write.
    */
   private sendData (batch: Buffer[]): boolean {
     let total = 0
     for (const chunk of batch) total += chunk.byteLength
-    const cursor = { index: 0, offset: 0 }
+    if (total === 0) return false
+    const cursor: ChunkCursor = { index: 0, offset: 0 }
     let flushed = true
-    const raw = this.rawStream
     while (total > 0) {
       const segment = Math.min(total, MAX_WRITE_BATCH_BYTES)
-      const wire = sealDataFrames(this.sender!, batch, cursor, segment)
-      raw.cork?.()
-      for (const piece of wire) flushed = raw.write(piece)
-      raw.uncork?.()
       total -= segment
+      // Only the last segment's write has a callback to wait for: earlier
+      // ones may still be queued in the raw stream, so they get buffers of their own.
+      const bytes = dataWireBytes(segment)
+      const out = total > 0 ? Buffer.allocUnsafe(bytes) : this.outputBuffer(bytes)
+      const wire = out.subarray(0, sealDataFramesInto(this.sender!, batch, cursor, segment, out))
+      flushed = total > 0 || this.writeMode === WRITE_PLAIN
+        ? this.rawStream.write(wire)
+        : this.rawStream.write(wire, this.onRawWritten)
     }
     this.sentSinceKeepAlive = true
-    return flushed
+    if (this.writeMode !== WRITE_PLAIN) return true
+    if (!flushed) this.rawStream.once('drain', this.onRawWritten)
+    return !flushed
+  }
+
+  /**
+   * A buffer to seal `bytes` of frames into. A plain net.Socket hands the
+   * bytes to the kernel before its write callback fires, and the next
+   * batch waits for that callback, so one buffer serves every batch. Any
+   * other stream may keep the buffer it is given (a PassThrough hands it
+   * to its reader): it gets a new one each time.
+   */
+  private outputBuffer (bytes: number): Buffer {
+    if (this.writeMode !== WRITE_REUSE) return Buffer.allocUnsafe(bytes)
+    const have = this.outBuffer
+    if (have !== null && have.byteLength >= bytes) return have
+    const fresh = Buffer.allocUnsafeSlow(bytes)
+    this.outBuffer = fresh
+    return fresh
+  }
+
+  /** The raw write of a batch completed (or drained): the next batch may go. */
+  private readonly onRawWritten = (err?: Error | null): void => {
+    // A failed write is the raw stream failing: its 'error'/'close' fails
+    // this stream, and _predestroy releases the callback with that error.
+    if (err !== undefined && err !== null) return
+    this.callBack('drainCallback', null)
   }
 
   /** Send one control frame (END, PING, ABORT). */
@@ -460,29 +561,30 @@ export class SecureStream extends Duplex {
    * them before the error.
    */
   private fail (err: Error): void {
-    if (this.destroying || this.failure !== null) return
+    if (this.failure !== null || this.state === 'closed' || this.destroying) return
     this.failure = err
+    this.state = 'ending'
     this.stopTimers()
     setImmediate(() => this.destroy(err))
   }
 
-  private finishRawIfBothEnded (): void {
-    if (!this.endSent || !this.endReceived || this.rawClosing) return
+  private endIfBothEnded (): void {
+    if (!this.endSent || !this.endReceived || this.rawState !== RAW_LIVE) return
     // PROTOCOL.md 6: when both sides sent END, either may close.
-    this.rawClosing = true
+    this.state = 'ending'
+    this.rawState = RAW_CLOSING
     this.lingerThenClose()
   }
 
   /** Close the raw stream after a failure or destroy: ABORT first when we still can. */
   private closeRaw (err: Error): void {
-    if (this.rawClosing) return
-    this.rawClosing = true
-    if (this.rawGone) return void this.rawStream.destroy()
-    if (this.canSendAbort()) {
+    if (this.rawState === RAW_CLOSING) return
+    const gone = this.rawState === RAW_GONE
+    this.rawState = RAW_CLOSING
+    if (!gone && this.canSendAbort()) {
       try {
         this.markNotAKeyRefusal()
         this.sendFrame(FRAME_ABORT, abortReasonBytes(this.abortReason ?? abortReasonOf(err)))
-        this.abortSent = true
         return this.lingerThenClose()
       } catch {
         // The nonce is used up: nothing more can be sealed. Just close.
@@ -500,14 +602,14 @@ export class SecureStream extends Duplex {
    */
   private markNotAKeyRefusal (): void {
     if (this.isInitiator || this.abortReason !== null) return
-    if (this.sender!.nonce.value !== 0n) return
+    if (!this.sender!.nonce.isZero) return
     this.sendFrame(FRAME_DATA, EMPTY)
   }
 
   private canSendAbort (): boolean {
     // PROTOCOL.md 4 and 6: after our END we send nothing more, not even ABORT
     // (a peer reads any frame after END as a protocol error, and loses the reason).
-    return this.sender !== null && !this.abortSent && !this.abortReceived && !this.endSent
+    return this.sender !== null && !this.peerAborted && !this.endSent
   }
 
   /**
@@ -534,13 +636,15 @@ export class SecureStream extends Duplex {
     else this.rawStream.resume()
   }
 
-  private startHandshakeTimer (ms: number | undefined): void {
-    const timeout = ms ?? HANDSHAKE_TIMEOUT_MS
-    if (timeout <= 0) return
-    this.handshakeTimer = setTimeout(() => {
-      this.fail(secureStreamError('ERR_HANDSHAKE_TIMEOUT', `the handshake did not complete within ${timeout} ms`))
-    }, timeout)
+  private startHandshakeTimer (): void {
+    if (this.handshakeTimeoutMs <= 0) return
+    this.handshakeTimer = setTimeout(() => this.onHandshakeTimeout(), this.handshakeTimeoutMs)
     this.handshakeTimer.unref()
+  }
+
+  private onHandshakeTimeout (): void {
+    const timeout = this.handshakeTimeoutMs
+    this.fail(secureStreamError('ERR_HANDSHAKE_TIMEOUT', `the handshake did not complete within ${timeout} ms`))
   }
 
   private clearHandshakeTimer (): void {
@@ -560,7 +664,7 @@ export class SecureStream extends Duplex {
   }
 
   private onKeepAlive (): void {
-    if (this.endSent || this.destroying) return
+    if (this.endSent || this.state !== 'open') return
     if (!this.sentSinceKeepAlive) this.sendPing()
     this.sentSinceKeepAlive = false
   }
@@ -604,18 +708,16 @@ export class SecureStream extends Duplex {
 
   // ---- test hooks and printing ---------------------------------------------
 
-  /** Internal: set a direction's next nonce, to test counting across 2^32 and exhaustion. */
-  _setNonceForTesting (direction: 'send' | 'receive', value: bigint): void {
-    const cipher = direction === 'send' ? this.sender : this.receiver
-    if (cipher === null) throw new Error('the handshake has not completed')
-    cipher.nonce.set(value)
+  /** Internal, for lib/secure/testing.ts only: keyed by a symbol the package does not export. */
+  [INTERNALS] (): StreamInternals {
+    return { sender: this.sender, receiver: this.receiver, handshake: this.handshake }
   }
 
   /** Public facts only: never key material. */
   toJSON (): Record<string, unknown> {
     return {
       isInitiator: this.isInitiator,
-      state: this.destroyed ? 'closed' : this.phase === OPEN ? 'open' : 'handshaking',
+      state: this.destroyed ? 'closed' : this.state,
       publicKey: this.publicKey.toString('base64'),
       remotePublicKey: this.remotePublicKey?.toString('base64') ?? null,
       remoteFingerprint: this.remotePublicKey === null ? null : fingerprint(this.remotePublicKey)
@@ -625,6 +727,29 @@ export class SecureStream extends Duplex {
   [inspect.custom] (): string {
     return `SecureStream ${inspect(this.toJSON())}`
   }
+}
+
+/** How batches reach the raw stream. */
+const WRITE_PLAIN = 0 // streamx and others: write() and 'drain'
+const WRITE_CALLBACK = 1 // a Node stream: wait for each batch's write callback
+const WRITE_REUSE = 2 // a plain net.Socket: the same, and one output buffer reused
+
+function pickWriteMode (raw: RawStream): number {
+  if (Object.getPrototypeOf(raw) === net.Socket.prototype) return WRITE_REUSE
+  if (raw instanceof NodeWritable) return WRITE_CALLBACK
+  return WRITE_PLAIN
+}
+
+const DEFAULT_PROLOGUE_BYTES = Buffer.from(DEFAULT_PROLOGUE)
+
+/** PROTOCOL.md 3: msg1 is exactly 32 bytes; checked from the header alone, once. */
+function checkMessage1Length (this: FrameDecoder, length: number): void {
+  this.checkLength = null
+  checkHandshakeMessageLength(1, { byteLength: length } as Uint8Array)
+}
+
+function isThenable (value: unknown): value is PromiseLike<unknown> {
+  return value !== null && typeof value === 'object' && typeof (value as { then?: unknown }).then === 'function'
 }
 
 // ---- helpers -----------------------------------------------------------------
@@ -638,7 +763,7 @@ function toBuffer (data: unknown): Buffer {
   if (Buffer.isBuffer(data)) return data
   if (typeof data === 'string') return Buffer.from(data)
   if (data instanceof Uint8Array) return Buffer.from(data.buffer, data.byteOffset, data.byteLength)
-  throw new TypeError('a SecureStream carries bytes: write a Buffer, a Uint8Array or a string')
+  throw secureStreamError('ERR_INVALID_ARGUMENT', 'a SecureStream carries bytes: write a Buffer, a Uint8Array or a string')
 }
 
 /** The stream's error, or ERR_CANCELLED for a destroy() without one. */

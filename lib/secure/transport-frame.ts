@@ -1,10 +1,10 @@
 import {
   FRAME_ABORT, FRAME_DATA, FRAME_END, FRAME_HEADER_BYTES, FRAME_OVERHEAD_BYTES, FRAME_PING,
-  MAX_ABORT_REASON_BYTES, MAX_DATA_BYTES, MAX_SEAL_PARTS, MIN_TRANSPORT_BODY_BYTES,
-  OPENSSL_MIN_FRAME_BYTES, TAG_BYTES, TYPE_BYTES
+  MAX_ABORT_REASON_BYTES, MAX_DATA_BYTES, MIN_TRANSPORT_BODY_BYTES,
+  OPENSSL_MIN_OPEN_BYTES, TAG_BYTES, TYPE_BYTES
 } from '../constants.js'
 import { secureStreamError } from '../errors.js'
-import { joinPieces, writeFrameHeader } from './frame-codec.js'
+import { writeFrameHeader } from './frame-codec.js'
 import type { TransportCipher } from './transport-cipher.js'
 
 /**
@@ -36,93 +36,46 @@ export interface ChunkCursor {
   offset: number
 }
 
+/** Wire bytes that `length` bytes of DATA take: full frames of 65518 bytes, then one shorter frame. */
+export function dataWireBytes (length: number): number {
+  return length + Math.ceil(length / MAX_DATA_BYTES) * FRAME_OVERHEAD_BYTES
+}
+
 /**
  * Seal `length` bytes from `chunks`, starting at `cursor` (advanced in
- * place), into as few DATA frames as possible. Returns the wire bytes as a
- * list of buffers to write in order (with cork/uncork, one system call):
- * many small writes become one full frame, and a large write is encrypted
- * straight from the caller's buffer.
+ * place), into as few DATA frames as possible, written one after another
+ * into `out` from its start; returns the bytes written (dataWireBytes).
+ * Each frame is gathered into `out` and sealed where it lies, so the
+ * whole batch leaves in one socket write and nothing is allocated.
  */
-export function sealDataFrames (cipher: TransportCipher, chunks: Buffer[], cursor: ChunkCursor, length: number): Buffer[] {
-  const out: Buffer[] = []
+export function sealDataFramesInto (cipher: TransportCipher, chunks: Buffer[], cursor: ChunkCursor, length: number, out: Buffer): number {
+  let at = 0
   let left = length
   while (left > 0) {
     const size = Math.min(left, MAX_DATA_BYTES)
-    // Few large pieces: OpenSSL reads them where they are. Small frames, or
-    // many small writes: one copy into the frame, sealed in place.
-    if (size + TYPE_BYTES >= OPENSSL_MIN_FRAME_BYTES && countPieces(chunks, cursor, size) <= MAX_SEAL_PARTS) {
-      sealLargeDataFrame(cipher, takeSlices(chunks, cursor, size), size, out)
-    } else {
-      out.push(sealGatheredDataFrame(cipher, chunks, cursor, size))
-    }
+    writeFrameHeader(out, at, TYPE_BYTES + size + TAG_BYTES)
+    out[at + FRAME_HEADER_BYTES] = FRAME_DATA
+    gather(chunks, cursor, size, out, at + FRAME_HEADER_BYTES + TYPE_BYTES)
+    cipher.sealInPlace(out, at + FRAME_HEADER_BYTES, TYPE_BYTES + size)
+    at += FRAME_OVERHEAD_BYTES + size
     left -= size
   }
-  return out
+  return at
 }
 
-/** A frame gathered into one buffer and sealed in place (libsodium). */
-function sealGatheredDataFrame (cipher: TransportCipher, chunks: Buffer[], cursor: ChunkCursor, size: number): Buffer {
-  const wire = Buffer.allocUnsafe(size + FRAME_OVERHEAD_BYTES)
-  writeFrameHeader(wire, 0, TYPE_BYTES + size + TAG_BYTES)
-  wire[FRAME_HEADER_BYTES] = FRAME_DATA
-  let at = FRAME_HEADER_BYTES + TYPE_BYTES
+/** Copy the next `size` bytes of `chunks` from `cursor` (advanced) into `out` at `at`. */
+function gather (chunks: Buffer[], cursor: ChunkCursor, size: number, out: Buffer, at: number): void {
   const end = at + size
   while (at < end) {
     const chunk = chunks[cursor.index]!
     const n = Math.min(end - at, chunk.byteLength - cursor.offset)
-    wire.set(n === chunk.byteLength ? chunk : chunk.subarray(cursor.offset, cursor.offset + n), at)
+    out.set(n === chunk.byteLength ? chunk : chunk.subarray(cursor.offset, cursor.offset + n), at)
     at += n
-    advance(cursor, chunk, n)
-  }
-  cipher.sealInPlace(wire, FRAME_HEADER_BYTES, TYPE_BYTES + size)
-  return wire
-}
-
-/** A large frame in few pieces: sealed by OpenSSL from the caller's buffers; pushes header+type, ciphertext pieces, tag. */
-function sealLargeDataFrame (cipher: TransportCipher, slices: Buffer[], size: number, out: Buffer[]): void {
-  const [type, ...rest] = cipher.sealParts([DATA_TYPE, ...slices])
-  const head = Buffer.allocUnsafe(FRAME_HEADER_BYTES + TYPE_BYTES)
-  writeFrameHeader(head, 0, TYPE_BYTES + size + TAG_BYTES)
-  head[FRAME_HEADER_BYTES] = type![0]!
-  out.push(head, ...rest)
-}
-
-const DATA_TYPE = Buffer.from([FRAME_DATA])
-
-/** Views of the next `size` bytes of `chunks` from `cursor` (advanced); copies nothing. */
-function takeSlices (chunks: Buffer[], cursor: ChunkCursor, size: number): Buffer[] {
-  const slices: Buffer[] = []
-  let taken = 0
-  while (taken < size) {
-    const chunk = chunks[cursor.index]!
-    const n = Math.min(size - taken, chunk.byteLength - cursor.offset)
-    slices.push(n === chunk.byteLength ? chunk : chunk.subarray(cursor.offset, cursor.offset + n))
-    taken += n
-    advance(cursor, chunk, n)
-  }
-  return slices
-}
-
-/** How many chunks the next `size` bytes from `cursor` span (the cursor does not move). */
-function countPieces (chunks: Buffer[], cursor: ChunkCursor, size: number): number {
-  let pieces = 0
-  let taken = 0
-  let index = cursor.index
-  let offset = cursor.offset
-  while (taken < size && pieces <= MAX_SEAL_PARTS) {
-    taken += chunks[index]!.byteLength - offset
-    offset = 0
-    index++
-    pieces++
-  }
-  return pieces
-}
-
-function advance (cursor: ChunkCursor, chunk: Buffer, n: number): void {
-  cursor.offset += n
-  if (cursor.offset === chunk.byteLength) {
-    cursor.index++
-    cursor.offset = 0
+    cursor.offset += n
+    if (cursor.offset === chunk.byteLength) {
+      cursor.index++
+      cursor.offset = 0
+    }
   }
 }
 
@@ -136,14 +89,19 @@ export function openTransportFrame (cipher: TransportCipher, pieces: Buffer[], l
   if (length < MIN_TRANSPORT_BODY_BYTES) {
     throw secureStreamError('ERR_BAD_FRAME', `transport frame of ${length} bytes is too short to hold a type byte and a tag`)
   }
-  const plaintext = length >= OPENSSL_MIN_FRAME_BYTES
-    ? cipher.openParts(pieces, length)
-    : [cipher.open(joinPieces(pieces, length))]
+  const plaintext = openBody(cipher, pieces, length)
   const type = plaintext[0]![0]!
   const bodyLength = length - TYPE_BYTES - TAG_BYTES
   checkBodyLength(type, bodyLength)
   const body = plaintext.map((piece, i) => i === 0 ? piece.subarray(TYPE_BYTES) : piece).filter((piece) => piece.byteLength > 0)
   return { type, body, bodyLength }
+}
+
+/** Decrypt a body: in place of nothing (one piece), or joined (several), or by OpenSSL piece by piece (large). */
+function openBody (cipher: TransportCipher, pieces: Buffer[], length: number): Buffer[] {
+  if (length >= OPENSSL_MIN_OPEN_BYTES && pieces.length > 1) return cipher.openParts(pieces, length)
+  if (pieces.length === 1) return [cipher.open(pieces[0]!)]
+  return [cipher.openJoined(pieces, length)]
 }
 
 function checkBodyLength (type: number, length: number): void {

@@ -41,9 +41,9 @@ export interface DemoOptions {
 }
 
 /** What alice and bobby say in every scene: distinctive, so a search of the captured bytes cannot hit by chance. */
-const SAID_BY_ALICE = 'the spare key is under the blue flowerpot'
-const SAID_BY_BOBBY = 'thanks, I will water the tomatoes at noon'
-const NICKS = ['alice', 'bobby'] as const
+export const SAID_BY_ALICE = 'the spare key is under the blue flowerpot'
+export const SAID_BY_BOBBY = 'thanks, I will water the tomatoes at noon'
+export const NICKS = ['alice', 'bobby'] as const
 
 interface Scene {
   say (text: string): void

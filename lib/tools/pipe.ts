@@ -3,6 +3,7 @@ import { SecureStream } from '../secure/secure-stream.js'
 import type { KeyPair } from '../secure/keypair.js'
 import type { VerifyRemoteKey } from '../secure/options.js'
 import { connectTcp, type Endpoint } from '../net/connect.js'
+import { watchTextPeer } from '../net/text-peer.js'
 import { forward } from './relay.js'
 
 /** What both ends of a pipe or tunnel need to run a secure stream. */
@@ -35,10 +36,16 @@ export interface PipeTotals {
  */
 export async function connectSecure (target: Endpoint, options: ConnectSecureOptions): Promise<SecureStream> {
   const socket = await connectTcp(target, options.connectTimeout)
+  // An HTTP or SSH server (say) answers in text: say so at once rather than time out.
+  const textPeer = watchTextPeer(socket, (err) => secure.destroy(err))
   const secure = new SecureStream(true, socket, streamOptions(options))
   // The failure is reported through `opened`; without a listener the 'error' event would crash the process.
   secure.on('error', noop)
-  await secure.opened
+  try {
+    await secure.opened
+  } catch (err) {
+    throw textPeer.error ?? err
+  }
   return secure
 }
 

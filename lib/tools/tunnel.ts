@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events'
 import type net from 'node:net'
 import { SecureStream } from '../secure/secure-stream.js'
 import { connectTcp, type Endpoint } from '../net/connect.js'
+import { watchTextPeer } from '../net/text-peer.js'
 import { streamOptions, type SecureEndOptions } from './pipe.js'
 import { SecureAcceptor, type AcceptFailure } from './secure-acceptor.js'
 import { splice, reset, type SpliceTotals } from './splice.js'
@@ -118,6 +119,8 @@ export class TunnelClient extends TunnelEnd {
       raw.destroy()
       throw new Error('the plaintext connection closed before the tunnel was up')
     }
+    // A tunnel pointed at an HTTP or SSH server (say) fails at once, quoting its text.
+    watchTextPeer(raw, (err) => secure.destroy(err))
     const secure = new SecureStream(true, raw, streamOptions(this.options))
     // Bytes the application sends before the handshake completes wait in the stream's buffer (with backpressure).
     return splice(plain, secure)

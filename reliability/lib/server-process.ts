@@ -6,11 +6,12 @@
  */
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process'
 import { once } from 'node:events'
-import { chownSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { chownSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { parsePublicKey } from '../../lib/secure/keypair.js'
+import { formatPrivateKeyFile } from '../../lib/identity/key-file.js'
+import { generateKeyPair, parsePublicKey } from '../../lib/secure/keypair.js'
 
 /** The built CLI. */
 export const BIN = fileURLToPath(new URL('../../bin/noise-chat.js', import.meta.url))
@@ -94,7 +95,7 @@ export class ServerProcess {
     if (options.uid !== undefined) chownSync(box.dir, options.uid, options.uid)
     const args = [
       BIN, 'server', '--host', '127.0.0.1', '--port', String(options.port ?? 0),
-      '--key', join(box.dir, 'server.key'), '--state-dir', join(box.dir, 'state'),
+      '--key', ensureKeyFile(join(box.dir, 'server.key')), '--state-dir', join(box.dir, 'state'),
       '--log', join(box.dir, 'server.log'), ...(options.args ?? [])
     ]
     const spawnOptions: SpawnOptions = { env: box.env, stdio: ['ignore', 'pipe', 'pipe'] }
@@ -176,7 +177,19 @@ export function rssKiB (pid: number | undefined): number {
   }
 }
 
-/** Spawn options of a `noise-chat` command in `box`. */
+/**
+ * Write a fresh private key at `path` unless one is there; returns `path`.
+ * The CLI refuses a `--key FILE` that does not exist (only the default key
+ * is created on first use), so every --key the scenarios pass is made here.
+ */
+export function ensureKeyFile (path: string): string {
+  if (!existsSync(path)) writeFileSync(path, formatPrivateKeyFile(generateKeyPair(), 'reliability'), { mode: 0o600, flag: 'wx' })
+  return path
+}
+
+/** Spawn a `noise-chat` command in `box` (the key file of a --key is created first). */
 export function cliSpawn (box: Sandbox, args: string[]): ChildProcess {
+  const key = args.indexOf('--key')
+  if (key !== -1 && args[key + 1] !== undefined) ensureKeyFile(args[key + 1]!)
   return spawn(process.execPath, [BIN, ...args], { env: box.env, stdio: ['pipe', 'pipe', 'pipe'] })
 }

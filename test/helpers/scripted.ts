@@ -1,5 +1,6 @@
 import { SecureStream } from '../../lib/secure/secure-stream.js'
-import { acceptAnyKey } from '../../lib/secure/options.js'
+import { acceptAnyKey, type SecureStreamOptions } from '../../lib/secure/options.js'
+import { EPHEMERAL_KEY_PAIR, type WithEphemeral } from '../../lib/secure/testing.js'
 import { encodeFrame } from '../../lib/secure/frame-codec.js'
 import { TransportCipher } from '../../lib/secure/transport-cipher.js'
 import { sealTransportFrame } from '../../lib/secure/transport-frame.js'
@@ -19,8 +20,8 @@ export function vectorResponder (): { stream: SecureStream, peer: ScriptedPeer }
   const stream = new SecureStream(false, peer, {
     keyPair: k.responderStatic,
     verify: acceptAnyKey,
-    ephemeralKeyPairForTesting: k.responderEphemeral
-  } as any)
+    [EPHEMERAL_KEY_PAIR]: k.responderEphemeral
+  } as WithEphemeral<SecureStreamOptions>)
   return { stream, peer }
 }
 
@@ -31,8 +32,8 @@ export function vectorInitiator (): { stream: SecureStream, peer: ScriptedPeer }
   const stream = new SecureStream(true, peer, {
     keyPair: k.initiatorStatic,
     verify: acceptAnyKey,
-    ephemeralKeyPairForTesting: k.initiatorEphemeral
-  } as any)
+    [EPHEMERAL_KEY_PAIR]: k.initiatorEphemeral
+  } as WithEphemeral<SecureStreamOptions>)
   return { stream, peer }
 }
 
