@@ -48,10 +48,7 @@ function reportFailure (command: CliCommand, err: unknown, io: CliIO): number {
   }
   const code = reportedCode(err)
   const suffix = code === '' ? '' : ` (${code})`
-  // A message of several lines (the changed-key banner) keeps them whole: the name and code go on its first line.
-  const newline = message.indexOf('\n')
-  const text = newline === -1 ? message + suffix : message.slice(0, newline) + suffix + message.slice(newline)
-  io.stderr.write(`${PROGRAM} ${command.name}: ${text}\n`)
+  io.stderr.write(`${PROGRAM} ${command.name}: ${message}${suffix}\n`)
   return exitCodeFor(err)
 }
 
