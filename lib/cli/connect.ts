@@ -7,7 +7,7 @@ import {
   TOOL_CONNECT_TIMEOUT_MS
 } from '../constants.js'
 import { UsageError } from '../errors.js'
-import { connectChat, ReconnectingChat, type ChatClientOptions, type ChatConnection } from '../chat/client.js'
+import { connectChat, ReconnectingChat, type ChatClientOptions, type ChatConnection, type ReconnectingChatOptions } from '../chat/client.js'
 import { commandNames } from '../chat/commands.js'
 import { utcTime } from '../chat/messages.js'
 import { nickProblem } from '../chat/nick.js'
@@ -18,7 +18,7 @@ import type { VerifyRemoteKey } from '../secure/options.js'
 import { LineSplitter, type SplitEvent } from '../chat/line-splitter.js'
 import { parseOptions, secondsOption } from './parse-options.js'
 import { interruptible } from './interrupt.js'
-import { INITIATOR_KEY_OPTIONS, INITIATOR_KEY_USAGE, initiatorVerifier, loadInitiatorKey } from './tool-identity.js'
+import { INITIATOR_KEY_OPTIONS, INITIATOR_KEY_USAGE, initiatorTrust, initiatorVerifier, loadInitiatorKey } from './tool-identity.js'
 import { runWeb, takeWebFlags, WEB_USAGE } from './connect-web.js'
 import type { CliCommand, CliIO } from './command.js'
 
@@ -90,11 +90,21 @@ async function run (args: string[], io: CliIO): Promise<number> {
     if (problem !== undefined) throw new UsageError(`--nick: ${problem.message}`)
   }
   const keyPair = await loadInitiatorKey(values.key, io)
-  const options: ChatClientOptions = {
+  // The first connection may ask about an unknown key (outside its handshake); reconnects never ask.
+  const firstTrust = initiatorTrust(target, values, keyPair, io, true)
+  const laterTrust = initiatorTrust(target, values, keyPair, io, false)
+  let connectedOnce = false
+  const connect = async (o: ChatClientOptions): Promise<ChatConnection> => {
+    const connection = await (connectedOnce ? laterTrust : firstTrust).open((verify) => connectChat({ ...o, verify }))
+    connectedOnce = true
+    return connection
+  }
+  const options: ReconnectingChatOptions & { connect: typeof connect } = {
     host: target.host,
     port: target.port,
     keyPair,
-    verify: initiatorVerifier(target, values, keyPair, io, true),
+    verify: initiatorVerifier(target, values, keyPair, io, false),
+    connect,
     nick: values.nick,
     connectTimeout: secondsOption(values['connect-timeout'], 'connect-timeout', TOOL_CONNECT_TIMEOUT_MS),
     handshakeTimeout: secondsOption(values['handshake-timeout'], 'handshake-timeout', HANDSHAKE_TIMEOUT_MS)
@@ -102,7 +112,9 @@ async function run (args: string[], io: CliIO): Promise<number> {
   try {
     if (web.port !== undefined) {
       const verifier = (ask: AskHostKey): VerifyRemoteKey => initiatorVerifier(target, values, keyPair, io, true, ask)
-      return await runWeb(options, formatHostPort(target.host, target.port), verifier, web, io)
+      // The page asks through its own verify function (and connects again after a late answer): not our connect.
+      const { connect: _terminalConnect, ...webOptions } = options
+      return await runWeb(webOptions, formatHostPort(target.host, target.port), verifier, web, io)
     }
     if (io.stdin.isTTY === true && io.stdout.isTTY === true) return await runTerminal(options, io)
     return await runPiped(options, io)
@@ -134,11 +146,11 @@ function clearerConnectError (err: unknown, target: { host: string, port: number
  * line received goes to stdout. The end of stdin sends END; exit 0 once
  * the server's END came back, so everything sent was received.
  */
-async function runPiped (options: ChatClientOptions, io: CliIO): Promise<number> {
+async function runPiped (options: ChatClientOptions & { connect: (o: ChatClientOptions) => Promise<ChatConnection> }, io: CliIO): Promise<number> {
   let connection: ChatConnection | undefined
   return interruptible(io, () => connection?.stream, async () => {
     // Paced: lines go at the rate the server states, so a whole file piped in is delivered, not cut off for flooding.
-    connection = await connectChat({ ...options, pace: true })
+    connection = await options.connect({ ...options, pace: true })
     const chat = connection
     chat.on('line', (line: string) => io.stdout.write(stampedLine(line, Date.now()) + '\n'))
     let inputEnded = false
@@ -193,7 +205,7 @@ export function stampedLine (line: string, nowMs: number): string {
 const REPLAY_STAMP = /^\[\d\d:\d\dZ\] /
 
 /** On a terminal: the TerminalView over raw-mode key presses, reconnecting on lost connections. */
-async function runTerminal (options: ChatClientOptions, io: CliIO): Promise<number> {
+async function runTerminal (options: ReconnectingChatOptions, io: CliIO): Promise<number> {
   const chat = new ReconnectingChat(options)
   await chat.start()
   const stdin = io.stdin as ReadStream
