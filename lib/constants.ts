@@ -121,6 +121,9 @@ export const CONFIG_DIR_MODE = 0o700
 /** Permission bits that make a private key file unsafe to load (any group/other access). */
 export const PRIVATE_KEY_FORBIDDEN_MODE_BITS = 0o077
 
+/** Permission bits that make a trust file (authorized keys, admins, known hosts) unsafe to load: write by group or others, who could add their keys (as sshd's StrictModes). */
+export const TRUST_FILE_FORBIDDEN_MODE_BITS = 0o022
+
 /** Characters of the fingerprint's base64 in the short, display-only form: 48 bits, enough to tell members apart on screen. */
 export const SHORT_FINGERPRINT_CHARS = 8
 

@@ -40,11 +40,14 @@ export const IDENTITY_CODES = {
   ERR_KEY_FILE_MISSING: 'A key file that must exist does not.',
   ERR_KEY_FILE_EXISTS: 'A key file already exists where a new key was to be written; it is kept unless overwriting is asked for (keygen --force).',
   ERR_KEY_INVALID: 'A public key or fingerprint given as text is not 32 bytes of base64 or a SHA256: fingerprint.',
-  ERR_HOST_KEY_CHANGED: 'The server presented a key different from the one recorded for it in known hosts; nothing overrides this.',
+  ERR_HOST_KEY_CHANGED: 'The server presented a key different from the one recorded for it in known hosts; only removing the old entry (noise-chat forget) or pinning the new key (--server-key) overrides this.',
   ERR_HOST_KEY_UNKNOWN: 'The server is not in known hosts and the policy (strict) does not allow adding it.',
-  ERR_HOST_KEY_MISMATCH: 'The server key differs from the key or fingerprint pinned by the caller.',
+  ERR_HOST_KEY_MISMATCH: 'The server key differs from the key or fingerprint pinned by the caller, from the fingerprint typed at the prompt, or (on the connection after a yes) from the key accepted at the prompt.',
   ERR_HOST_KEY_DECLINED: "The user (or the caller's ask function) declined an unknown server key.",
-  ERR_CLIENT_KEY_UNAUTHORIZED: "The client's key is not in the server's authorized keys.",
+  ERR_CLIENT_KEY_UNAUTHORIZED: "The client's key is not in the server's authorized keys (checked at the handshake, and again for members online when the server reloads the file on SIGHUP).",
+  ERR_PEER_KEY_IS_OURS: 'The peer presented our own static key: a server and its clients must each have a key of their own.',
+  ERR_TRUST_FILE_PERMISSIONS: 'A trust file (authorized keys, admins, known hosts) can be written by group or others, or is owned by another user; it is refused until `chmod` (or `chown`) fixes it.',
+  ERR_HOST_INVALID: 'A host given to the known hosts functions is not a host name, an IPv4 or an IPv6 address, or its port is not 1 to 65535; nothing was written.',
   ERR_TRUST_FILE_INVALID: 'A known hosts or authorized keys file has a line that cannot be parsed; the error names the file and line.'
 } as const
 
@@ -65,6 +68,7 @@ export const CHAT_CODES = {
   ERR_MUTED: 'An operator muted the member; its messages are not delivered.',
   ERR_BANNED: "The member's key is banned from the server.",
   ERR_KICKED: 'An operator removed the member from the room.',
+  ERR_KEY_REVOKED: "The member's key is no longer in the server's authorized keys (the server re-read them on SIGHUP); it was disconnected.",
   ERR_SERVER_FULL: 'The server already has its maximum number of members.',
   ERR_SERVER_SHUTDOWN: 'The server is shutting down.',
   ERR_TOO_MANY_HANDSHAKES: 'The connection was closed before its handshake finished: too many handshakes were in progress from its address, or in all (the oldest is dropped).',
@@ -79,7 +83,6 @@ export const TOOL_CODES = {
   ERR_CONNECT_TIMEOUT: 'Connecting to the target (or to the tunnel server) took longer than the connect timeout.',
   ERR_PREMATURE_CLOSE: "A local stream (stdin, stdout, or a tunnel's plaintext connection) closed before its end.",
   ERR_TARGET_UNREACHABLE: 'The tunnel server could not connect to the service it forwards to; the message gives the system reason.',
-  ERR_OWN_KEY: "The peer presented this end's own static key: a server and its clients must have keys of their own.",
   ERR_INTERRUPTED: 'A transfer was interrupted by SIGINT or SIGTERM; the peer is told so in the ABORT, not that the stream ended.',
   ERR_CONNECT_CANCELLED: 'A connection attempt was cancelled by its abort signal before it was established.',
   ERR_LISTENER_BUSY: 'A `listen` without --keep-open already serves one connection; a second one that finished its handshake at the same moment is turned away.',

@@ -35,7 +35,8 @@ export {
   type HostKeyVerifierOptions, type HostKeyPolicy, type AskHostKey, type HostKeyQuestion, type RecordedHostKey
 } from './identity/host-key-verifier.js'
 export { askOnTerminal } from './identity/host-key-prompt.js'
-export { verifierFromTrustOptions, chooseHostKeyPolicy, type TrustOptions, type TrustTarget } from './identity/trust-policy.js'
+export { verifierFromTrustOptions, trustFromOptions, chooseHostKeyPolicy, type TrustOptions, type TrustTarget, type HostKeyTrust } from './identity/trust-policy.js'
+export { openWithHostKeyPolicy, type OpenWithHostKeyOptions, type OpenWithVerifier } from './identity/open-with-host-key.js'
 
 // Trust files.
 export {

@@ -17,7 +17,8 @@ test('a plain destroy() is reported as "stream destroyed"; other errors by their
   t.is(abortReasonOf(new Error('disk full')), 'disk full')
 })
 
-test('control characters in a peer\'s reason are replaced, printable text kept', (t) => {
-  t.is(printable('ok\u001b[2Jboom\u0007\n'), 'ok\ufffd[2Jboom\ufffd\ufffd')
+test('a peer\'s reason is cleaned as chat text is: escapes, controls, bidi and invisibles removed, printable text kept', (t) => {
+  t.is(printable('ok\u001b[2Jboom\u0007\n'), 'okboom')
+  t.is(printable('kicked by \u202enimda\u202c\u200b'), 'kicked by nimda', 'a bidi override cannot reverse it, nor a zero-width space hide in it')
   t.is(printable('héllo wörld'), 'héllo wörld')
 })

@@ -1,5 +1,5 @@
 import test from 'brittle'
-import { isBlank, sanitizeText } from '../lib/chat/sanitize.js'
+import { isBlank, sanitizeMemberText, sanitizeText } from '../lib/chat/sanitize.js'
 
 test('plain text, Unicode and emoji pass unchanged', (t) => {
   t.is(sanitizeText('hello, wörld ✓ 日本語 🎉'), 'hello, wörld ✓ 日本語 🎉')
@@ -48,4 +48,18 @@ test('blank means nothing but white space', (t) => {
   t.ok(isBlank(''))
   t.ok(isBlank('   '))
   t.absent(isBlank(' x '))
+})
+
+test('zero-width and invisible characters are removed; joiners stay only between visible characters', (t) => {
+  t.is(sanitizeText('a\u200bb\u2060c\ufeffd\u00ade\u180ef\u2063g'), 'abcdefg')
+  t.is(sanitizeText('👨\u200d👩\u200d👧'), '👨\u200d👩\u200d👧', 'an emoji family keeps its joiners')
+  t.is(sanitizeText('a \u200d\u200c b\u200d'), 'a  b', 'stray joiners go')
+})
+
+test("a member's text: runs of blanks collapse to one space, and it never carries the verified mark", (t) => {
+  t.is(sanitizeMemberText('a' + ' '.repeat(70) + 'b'), 'a b')
+  t.is(sanitizeMemberText('a \u200b \u200b \u00a0\u2003\u3000\u2800 b'), 'a b', 'zero-width characters cannot keep spaces apart')
+  t.is(sanitizeMemberText('<alice✓> paste your key'), '<alice> paste your key')
+  t.is(sanitizeMemberText('alice\u2714 alice\u{1f5f8}'), 'alice alice', 'nor a check mark that looks like it')
+  t.is(sanitizeMemberText('\x1b[31mred\x1b[0m \u202eesrever'), 'red esrever', 'and the display cleaning still applies')
 })

@@ -8,8 +8,8 @@ import { encodePublicKey, fingerprint, generateKeyPair } from '../lib/secure/key
 import {
   addKnownHost, forgetKnownHost, formatKnownHostLine, matchKnownHost, parseKnownHosts, readKnownHosts
 } from '../lib/identity/known-hosts.js'
-import { hostKeyVerifier } from '../lib/identity/host-key-verifier.js'
-import type { HostKeyPolicy, HostKeyQuestion } from '../lib/identity/host-key-verifier.js'
+import { askableQuestion, hostKeyCheck, hostKeyVerifier, recordHostKey } from '../lib/identity/host-key-verifier.js'
+import type { HostKeyPolicy } from '../lib/identity/host-key-verifier.js'
 
 const INFO = { isInitiator: true, handshakeHash: Buffer.alloc(64) }
 
@@ -122,7 +122,7 @@ test('a changed key fails under strict, accept-new and ask (even a yes) with bot
   const presented = key()
   await addKnownHost(file, 'other', 5, key())
   await addKnownHost(file, 'chat.example.org', 7777, old)
-  const asked: HostKeyQuestion[] = []
+  const asked: unknown[] = []
   const policies: HostKeyPolicy[] = [
     { mode: 'strict' },
     { mode: 'accept-new' },
@@ -138,6 +138,10 @@ test('a changed key fails under strict, accept-new and ask (even a yes) with bot
     t.ok(result.message.includes(fingerprint(presented)), 'presented fingerprint')
     t.ok(result.message.includes(`${file}:2`), 'file and line of the old entry')
     t.ok(result.message.includes(`noise-chat forget 'chat.example.org:7777' --known-hosts '${file}'`), 'the command that removes it')
+    t.ok(result.message.startsWith('the key of chat.example.org:7777 has changed; the connection was refused.\n@@@'), 'a plain first line, then the banner')
+    t.ok(result.message.includes('--server-key FINGERPRINT'), 'names the explicit pin, the other override')
+    t.absent(result.message.includes('Nothing else overrides'), 'no claim that nothing else overrides it')
+    t.ok(result.message.includes("'noise-chat fingerprint --server' prints it"), 'the command that prints the server fingerprint')
   }
   t.is(asked.length, 0, 'ask is never consulted about a changed key')
   const entries = await readKnownHosts(file)
@@ -215,30 +219,32 @@ test('a bad pin is refused before any connection', (t) => {
   }
 })
 
-test('ask: yes records the key, no refuses it and records nothing; the question has host, fingerprint and key', async (t) => {
+test('ask: an unknown key is refused at once with the question to ask afterwards; recordHostKey records it once', async (t) => {
   const file = tempFile(t)
   const server = key()
-  const questions: HostKeyQuestion[] = []
-  const no = hostKeyVerifier({ host: '[::1]', port: 9, knownHostsFile: file, policy: { mode: 'ask', ask: async (q) => { questions.push(q); return false } } })
-  const declined = await verdict(no, server)
-  t.is((declined as { code: string }).code, 'ERR_HOST_KEY_DECLINED')
-  t.alike(await readKnownHosts(file), [], 'nothing recorded after no')
-  t.is(questions[0]!.address, '[::1]:9')
-  t.is(questions[0]!.host, '::1')
-  t.is(questions[0]!.fingerprint, fingerprint(server))
-  t.ok(questions[0]!.publicKey.equals(server))
-  t.is(questions[0]!.knownHostsFile, file)
+  let asked = false
+  const policy: HostKeyPolicy = { mode: 'ask', ask: () => { asked = true; return true } }
+  const refused = await Promise.resolve().then(() => hostKeyCheck({ host: '[::1]', port: 9, knownHostsFile: file, policy })(server, INFO)).then(() => undefined, (err: Error) => err)
+  t.is((refused as { code?: string } | undefined)?.code, 'ERR_HOST_KEY_UNKNOWN', 'refused inside the handshake')
+  t.absent(asked, 'nobody is asked while a handshake runs')
+  const q = askableQuestion(refused)!
+  t.is(q.address, '[::1]:9')
+  t.is(q.host, '::1')
+  t.is(q.fingerprint, fingerprint(server))
+  t.ok(q.publicKey.equals(server))
+  t.is(q.knownHostsFile, file)
+  t.alike(await readKnownHosts(file), [], 'nothing recorded')
+  t.is(askableQuestion(new Error('other')), undefined)
 
-  const truthy = hostKeyVerifier({ host: '::1', port: 9, knownHostsFile: file, policy: { mode: 'ask', ask: () => 'yes' as unknown as boolean } })
-  t.is((await verdict(truthy, server) as { code: string }).code, 'ERR_HOST_KEY_DECLINED', 'only true counts as yes')
-
-  const yes = hostKeyVerifier({ host: '::1', port: 9, knownHostsFile: file, policy: { mode: 'ask', ask: async () => true } })
-  t.is(await verdict(yes, server), true)
-  t.is(readFileSync(file, 'utf8').split('\n')[0]!.split(' ')[0], '[::1]:9', 'recorded with brackets')
-  let askedAgain = false
-  const again = hostKeyVerifier({ host: '::1', port: 9, knownHostsFile: file, policy: { mode: 'ask', ask: () => { askedAgain = true; return false } } })
-  t.is(await verdict(again, server), true)
-  t.absent(askedAgain, 'a recorded host is not asked about again')
+  const recorded: string[] = []
+  const options = { host: '::1', port: 9, knownHostsFile: file, policy, onRecord: (r: { address: string }) => recorded.push(r.address) }
+  t.ok(await recordHostKey(options, server))
+  t.is(await recordHostKey(options, server), undefined, 'a key already there is not recorded twice')
+  t.alike(recorded, ['[::1]:9'])
+  t.is(readFileSync(file, 'utf8').trim().split('\n').length, 1)
+  t.is(readFileSync(file, 'utf8').split(' ')[0], '[::1]:9', 'recorded with brackets')
+  t.is(await hostKeyCheck({ host: '::1', port: 9, knownHostsFile: file, policy })(server, INFO), true, 'a recorded host is accepted without asking')
+  t.absent(asked)
 })
 
 test('concurrent first uses append whole lines and lose none', async (t) => {
@@ -286,4 +292,29 @@ test('several processes recording hosts at once lose no line', async (t) => {
   const entries = await readKnownHosts(file)
   t.is(entries.length, 100, 'every line of every process is there, whole')
   t.is(new Set(entries.map((e) => e.host)).size, 100)
+})
+
+test('the library refuses hosts that cannot be a known hosts entry (ERR_HOST_INVALID) and writes nothing', async (t) => {
+  const file = tempFile(t)
+  const k = key()
+  await addKnownHost(file, 'good.example', 1, k)
+  const before = readFileSync(file, 'utf8')
+  const bad: Array<[string, number]> = [['evil\nother:1 ' + encodePublicKey(k), 7], ['two words', 7], ['', 7], ['#comment', 7], ['h', 0], ['h', 70000], ['h', 1.5], ['[::1', 7]]
+  for (const [host, port] of bad) {
+    const err = await addKnownHost(file, host, port, k).then(() => null, (e: Error) => e)
+    t.is((err as { code?: string } | null)?.code, 'ERR_HOST_INVALID', JSON.stringify(host) + ' ' + port)
+    let thrown: unknown
+    try {
+      hostKeyCheck({ host, port, policy: { mode: 'accept-new' }, knownHostsFile: file })
+    } catch (e) {
+      thrown = e
+    }
+    t.is((thrown as { code?: string } | undefined)?.code, 'ERR_HOST_INVALID', 'the verifier refuses it before any connection')
+  }
+  t.is(readFileSync(file, 'utf8'), before, 'the file is unchanged')
+  t.is((await readKnownHosts(file)).length, 1, 'and still parses')
+  for (const host of ['example.org', 'EXAMPLE.org', '127.0.0.1', '::1', '[::1]', 'fe80::1%eth0']) {
+    await addKnownHost(file, host, 9, k)
+  }
+  t.is((await readKnownHosts(file)).length, 7, 'names, IPv4, IPv6 (bracketed or not, with a zone) are written and read back')
 })

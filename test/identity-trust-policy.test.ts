@@ -59,19 +59,42 @@ function question (): HostKeyQuestion {
   return { host: 'h', port: 1, address: 'h:1', fingerprint: fingerprint(publicKey), publicKey, knownHostsFile: '/kh' }
 }
 
-test('askOnTerminal shows the fingerprint and takes yes, y or the pasted fingerprint as yes', async (t) => {
+/** Ask `q` on a fake terminal, typing `lines`; the answer (or the thrown error) and what was shown. */
+async function askLines (q: HostKeyQuestion, lines: string[]): Promise<{ answer: boolean | Error, shown: string }> {
+  const input = new PassThrough()
+  const output = new PassThrough()
+  let shown = ''
+  output.on('data', (d: Buffer) => { shown += d })
+  const pending = Promise.resolve(askOnTerminal({ input, output })(q)).catch((err: Error) => err)
+  for (const line of lines) input.write(line + '\n')
+  return { answer: await pending, shown }
+}
+
+test('askOnTerminal shows the fingerprint, the command that prints it on the server, and takes yes, y or the pasted fingerprint or key as yes', async (t) => {
   const q = question()
-  for (const [answer, expected] of [['yes\n', true], ['Y\n', true], [q.fingerprint + '\n', true], ['no\n', false], ['\n', false], ['SHA256:wrong\n', false]] as const) {
-    const input = new PassThrough()
-    const output = new PassThrough()
-    let shown = ''
-    output.on('data', (d: Buffer) => { shown += d })
-    const pending = askOnTerminal({ input, output })(q)
-    input.write(answer)
-    t.is(await pending, expected, JSON.stringify(answer))
+  for (const [answer, expected] of [['yes', true], ['Y', true], [q.fingerprint, true], [encodePublicKey(q.publicKey), true], ['no', false], ['', false]] as const) {
+    const { answer: got, shown } = await askLines(q, [answer])
+    t.is(got, expected, JSON.stringify(answer))
     t.ok(shown.includes(q.fingerprint), 'the prompt shows the fingerprint')
     t.ok(shown.includes('/kh'), 'and where it would be recorded')
+    t.ok(shown.includes("'noise-chat fingerprint --server' prints it"), 'and the command that prints the server fingerprint on the server')
   }
+})
+
+test('askOnTerminal: a mistyped fingerprint says it does not match and shows both; other text asks again', async (t) => {
+  const q = question()
+  const typed = 'SHA256:' + 'A'.repeat(43)
+  const { answer } = await askLines(q, [typed])
+  t.ok(answer instanceof Error)
+  t.is((answer as { code?: string }).code, 'ERR_HOST_KEY_MISMATCH')
+  t.ok((answer as Error).message.includes('does not match'), (answer as Error).message)
+  t.ok((answer as Error).message.includes(typed), 'shows what was typed')
+  t.ok((answer as Error).message.includes(q.fingerprint), "and the server's fingerprint")
+  const otherKey = await askLines(q, [encodePublicKey(generateKeyPair().publicKey)])
+  t.is((otherKey.answer as { code?: string }).code, 'ERR_HOST_KEY_MISMATCH', 'another public key pasted: a mismatch too')
+  const again = await askLines(q, ['maybe', 'yes'])
+  t.is(again.answer, true, 'after an unclear answer the next line counts')
+  t.ok(again.shown.includes("Please type 'yes', 'no' or the fingerprint"))
 })
 
 test('askOnTerminal treats the end of input as no', async (t) => {

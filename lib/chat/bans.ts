@@ -112,6 +112,21 @@ export class BanList {
     await this.file?.flush()
   }
 
+  /**
+   * Re-read the file (the server's SIGHUP), so that bans added or lifted by
+   * editing it take effect; changes not yet written are written first. A
+   * file that does not parse keeps the current list and throws
+   * ERR_STATE_FILE_INVALID.
+   */
+  async reload (): Promise<void> {
+    if (this.file === undefined) return
+    await this.file.flush()
+    const next = new BanList()
+    next.loadFrom(await this.file.load())
+    this.bans.clear()
+    for (const [key, ban] of next.bans) this.bans.set(key, ban)
+  }
+
   private persist (): void {
     if (this.file === undefined) return
     const bans = this.list().map((b) => ({

@@ -14,7 +14,7 @@ export { LocalFanOut, type FanOut, type MemberConnection, type Recipient } from 
 export { CHAT_COMMANDS, isCommand, parseCommand, helpLines, type ChatCommand, type CommandContext } from './commands.js'
 export { formatMessage, encodeMessage, parseServerLine, parseWhoIsHere, type ChatMessage, type ServerLine, type Speaker } from './messages.js'
 export { LineSplitter, type SplitEvent } from './line-splitter.js'
-export { sanitizeText } from './sanitize.js'
+export { sanitizeMemberText, sanitizeText } from './sanitize.js'
 export { NickRegistry, type ReservedNick } from './nick-registry.js'
 export { BanList, type Ban } from './bans.js'
 export { RateLimiter, parseRateNotice, rateNoticeText, type RateLimitOptions, type StatedRate } from './rate-limit.js'

@@ -6,7 +6,8 @@ import { JsonStateFile } from './state-file.js'
 
 const FORMAT_VERSION = 1
 
-interface Binding {
+/** One nick bound to a key. */
+export interface Binding {
   nick: string
   /** base64 public key */
   key: string
@@ -23,8 +24,10 @@ export interface ReservedNick {
 export interface NickRegistryOptions {
   /** Most nicks bound to one key; binding one more releases the key's least recently used. */
   maxPerKey?: number
-  /** Most bindings kept; past it new nicks are simply not bound. */
+  /** Most bindings kept; past it the least recently used binding not held by a member online is evicted (onEvict hears of it). */
   maxNicks?: number
+  /** Told about each binding evicted to stay within maxNicks (the server logs it). */
+  onEvict?: (evicted: Binding) => void
   /** Told about failed writes of the state file. */
   onError?: (err: unknown) => void
 }
@@ -37,16 +40,25 @@ export interface NickRegistryOptions {
  * never bound.
  */
 export class NickRegistry {
+  /**
+   * Whether a member online holds the nick (by nickKey): such a binding is
+   * never evicted. The room sets it; without a room nothing is in use.
+   */
+  isInUse: (nickKey: string) => boolean = () => false
+  /** nickKey -> binding, least recently used first (a binding used again moves to the end), so eviction starts at the front. */
   private readonly bindings = new Map<string, Binding>()
   /** key -> the nickKeys bound to it: joins look a key's nicks up without scanning every binding. */
   private readonly byKey = new Map<string, Set<string>>()
-  private reserved = new Map<string, { nick: string, key: string }>()
+  /** nickKey -> the nick as first written and every key listed under it. */
+  private reserved = new Map<string, { nick: string, keys: Set<string> }>()
   private reservedByKey = new Map<string, string>()
   private readonly file: JsonStateFile | undefined
   private readonly maxPerKey: number
   private readonly maxNicks: number
+  private readonly onEvict: ((evicted: Binding) => void) | undefined
 
   constructor (file?: string, options: NickRegistryOptions = {}) {
+    this.onEvict = options.onEvict
     this.file = file === undefined ? undefined : new JsonStateFile(file, options.onError, STATE_SAVE_INTERVAL_MS)
     this.maxPerKey = Math.max(1, options.maxPerKey ?? MAX_NICKS_PER_KEY)
     this.maxNicks = Math.max(0, options.maxNicks ?? MAX_BOUND_NICKS)
@@ -59,14 +71,19 @@ export class NickRegistry {
     return registry
   }
 
-  /** Replace the reserved nicks (on start and on every reload of the authorized keys). */
+  /**
+   * Replace the reserved nicks (on start and on every reload of the
+   * authorized keys). A nick listed for several keys (alice@laptop and
+   * alice@phone) is reserved for all of them: one owner, several keys.
+   */
   setReserved (entries: Iterable<ReservedNick>): void {
     this.reserved = new Map()
     this.reservedByKey = new Map()
     for (const { nick, publicKey } of entries) {
       const key = encodePublicKey(publicKey)
-      if (this.reserved.has(nickKey(nick))) continue // the first line naming a nick wins
-      this.reserved.set(nickKey(nick), { nick, key })
+      const reservation = this.reserved.get(nickKey(nick))
+      if (reservation === undefined) this.reserved.set(nickKey(nick), { nick, keys: new Set([key]) })
+      else reservation.keys.add(key)
       if (!this.reservedByKey.has(key)) this.reservedByKey.set(key, nick)
     }
   }
@@ -77,8 +94,8 @@ export class NickRegistry {
     const key = encodePublicKey(publicKey)
     const reservation = this.reserved.get(nickKey(nick))
     if (reservation !== undefined) {
-      if (reservation.key === key) return undefined
-      return chatError('ERR_NICK_RESERVED', `the nick ${reservation.nick} is reserved for another key on this server; choose another nick`)
+      if (reservation.keys.has(key)) return undefined
+      return chatError('ERR_NICK_RESERVED', `the nick ${reservation.nick} is reserved for other keys on this server; choose another nick`)
     }
     const binding = this.bindings.get(nickKey(nick))
     if (binding !== undefined && binding.key !== key) {
@@ -90,7 +107,7 @@ export class NickRegistry {
 
   /** True when `nick` is reserved for `publicKey`: such nicks are shown as verified. */
   isReservedFor (nick: string, publicKey: Uint8Array): boolean {
-    return this.reserved.get(nickKey(nick))?.key === encodePublicKey(publicKey)
+    return this.reserved.get(nickKey(nick))?.keys.has(encodePublicKey(publicKey)) === true
   }
 
   /** The nick a returning key gets without asking: its reserved nick, else the one it used last. */
@@ -111,8 +128,9 @@ export class NickRegistry {
     const key = encodePublicKey(publicKey)
     const existing = this.bindings.get(nickKey(nick))
     if (existing === undefined) {
-      if (this.bindings.size >= this.maxNicks) return
       this.releaseOldestBeyond(key, this.maxPerKey - 1)
+      // Past the cap, the oldest unused binding makes room: otherwise a crowd of throwaway keys could fill it for good.
+      if (this.bindings.size >= this.maxNicks && !this.evictOldestUnused()) return
     }
     if (existing !== undefined && existing.key !== key) this.unbind(nickKey(nick))
     this.setBinding({ nick, key, lastUsedMs: nowMs })
@@ -135,6 +153,7 @@ export class NickRegistry {
 
   private setBinding (binding: Binding): void {
     const k = nickKey(binding.nick)
+    this.bindings.delete(k) // re-inserted at the end: the map stays in order of last use
     this.bindings.set(k, binding)
     let own = this.byKey.get(binding.key)
     if (own === undefined) this.byKey.set(binding.key, own = new Set())
@@ -148,6 +167,17 @@ export class NickRegistry {
     const own = this.byKey.get(binding.key)
     own?.delete(k)
     if (own?.size === 0) this.byKey.delete(binding.key)
+  }
+
+  /** Evict the least recently used binding that no member online holds; false when every binding is in use. */
+  private evictOldestUnused (): boolean {
+    for (const [k, binding] of this.bindings) {
+      if (this.isInUse(k)) continue
+      this.unbind(k)
+      this.onEvict?.(binding)
+      return true
+    }
+    return false
   }
 
   private releaseOldestBeyond (key: string, keep: number): void {
@@ -171,13 +201,15 @@ export class NickRegistry {
     if (doc === null || typeof doc !== 'object' || doc.version !== FORMAT_VERSION || !Array.isArray(doc.nicks)) {
       throw chatError('ERR_STATE_FILE_INVALID', `${path} is not a version ${FORMAT_VERSION} nick registry`)
     }
+    const loaded: Binding[] = []
     for (const [i, entry] of doc.nicks.entries()) {
       const e = entry as { nick?: unknown, key?: unknown, lastUsed?: unknown }
       const lastUsedMs = typeof e.lastUsed === 'string' ? Date.parse(e.lastUsed) : NaN
       if (typeof e.nick !== 'string' || typeof e.key !== 'string' || !/^[A-Za-z0-9+/]{43}=$/.test(e.key) || Number.isNaN(lastUsedMs)) {
         throw chatError('ERR_STATE_FILE_INVALID', `${path}: entry ${i + 1} needs a nick, a base64 key and a lastUsed time`)
       }
-      this.setBinding({ nick: e.nick, key: e.key, lastUsedMs })
+      loaded.push({ nick: e.nick, key: e.key, lastUsedMs })
     }
+    for (const binding of loaded.sort((a, b) => a.lastUsedMs - b.lastUsedMs)) this.setBinding(binding)
   }
 }

@@ -138,6 +138,8 @@ export class Room {
 
   constructor (options: RoomOptions = {}) {
     this.registry = options.registry ?? new NickRegistry()
+    // A nick held by a member online is in use: the registry never evicts its binding.
+    this.registry.isInUse = (k) => this.byNick.has(k)
     this.bans = options.bans ?? new BanList()
     this.historyLines = Math.max(0, options.historyLines ?? DEFAULT_HISTORY_LINES)
     this.motd = options.motd ?? []

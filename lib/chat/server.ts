@@ -16,7 +16,7 @@ import { BanList, formatDuration } from './bans.js'
 import { LocalFanOut, type FanOut, type MemberConnection } from './fan-out.js'
 import { HistoryFile, type HistoryEntry } from './history-file.js'
 import { LineSplitter } from './line-splitter.js'
-import { NickRegistry, type ReservedNick } from './nick-registry.js'
+import { NickRegistry, type Binding, type ReservedNick } from './nick-registry.js'
 import type { RateLimitOptions } from './rate-limit.js'
 import { Room, type Member, type RoomLogEvent, type RoomSync } from './room.js'
 import { sanitizeText } from './sanitize.js'
@@ -42,6 +42,8 @@ export interface ChatServerOptions {
   rate?: RateLimitOptions
   /** Where nicks and bans persist; absent = kept in memory only. */
   stateDir?: string
+  /** Most nick bindings kept (default MAX_BOUND_NICKS); past it the least recently used one not online is evicted, and logged. */
+  maxBoundNicks?: number
   /** Unsent output per member past which it is disconnected (default 256 KiB). */
   maxOutboundBytes?: number
   /** Secure stream timers, in ms (defaults: the chat's keep-alive and idle timeout, the spec's handshake timeout). */
@@ -81,7 +83,7 @@ export interface SharedRoom {
 
 /** One event of the server's log: room events plus connections and refusals. */
 export interface ChatServerLogEvent {
-  event: RoomLogEvent['event'] | 'connect' | 'refused' | 'disconnect' | 'error'
+  event: RoomLogEvent['event'] | 'connect' | 'refused' | 'disconnect' | 'error' | 'nick-evicted'
   nick?: string
   fingerprint?: string
   remote?: string
@@ -176,7 +178,19 @@ export class ChatServer extends EventEmitter {
     const onError = (err: unknown): void => { server?.emit('error', err) }
     if (options.shared !== undefined) return (server = new ChatServer(options, options.shared.registry, options.shared.bans))
     const dir = options.stateDir
-    const registry = await NickRegistry.open(dir === undefined ? undefined : join(dir, NICK_REGISTRY_FILE), { onError })
+    const onEvict = (b: Binding): void => {
+      server?.log({
+        event: 'nick-evicted',
+        nick: b.nick,
+        fingerprint: fingerprint(Buffer.from(b.key, 'base64')),
+        detail: `the binding was the least recently used (last ${new Date(b.lastUsedMs).toISOString()}) when the registry was full`
+      })
+    }
+    const registry = await NickRegistry.open(dir === undefined ? undefined : join(dir, NICK_REGISTRY_FILE), {
+      onError,
+      onEvict,
+      ...(options.maxBoundNicks === undefined ? {} : { maxNicks: options.maxBoundNicks })
+    })
     const bans = await BanList.open(dir === undefined ? undefined : join(dir, BANS_FILE), onError)
     // What was said survives a restart, within --history (none kept with --history 0).
     const historyLines = options.historyLines ?? DEFAULT_HISTORY_LINES
@@ -199,6 +213,50 @@ export class ChatServer extends EventEmitter {
   setReserved (entries: ReservedNick[]): void {
     this.room.registry.setReserved(entries)
     this.room.refreshVerified()
+  }
+
+  /**
+   * Check every connection past its handshake again, as a new handshake
+   * would be (SIGHUP, after the authorized keys or the bans were re-read):
+   * a member whose key is now banned, or no longer accepted by `verify`, is
+   * disconnected with the reason (ERR_BANNED, ERR_KEY_REVOKED) and the room
+   * is told. Resolves with who was disconnected.
+   */
+  async revalidate (): Promise<Array<{ fingerprint: string, nick: string | undefined, reason: string }>> {
+    const dropped: Array<{ fingerprint: string, nick: string | undefined, reason: string }> = []
+    for (const connection of [...this.connections]) {
+      const { stream, session } = connection
+      if (session === undefined || stream.destroying || connection.ended || stream.remotePublicKey === null) continue
+      const refusal = await this.refusalNow(stream)
+      if (refusal === undefined || stream.destroying || connection.ended) continue
+      const member = session.member
+      dropped.push({ fingerprint: fingerprint(stream.remotePublicKey), nick: member?.nick, reason: refusal.reason })
+      if (member !== undefined && member.inRoom) this.room.remove(member, refusal.error, refusal.reason)
+      else {
+        session.end(refusal.reason)
+        this.abortConnection(connection, refusal.error)
+      }
+    }
+    return dropped
+  }
+
+  /** Why the key of `stream` would be refused now (a ban, or the verifier), or undefined. */
+  private async refusalNow (stream: SecureStream): Promise<{ error: ChatError, reason: string } | undefined> {
+    const key = stream.remotePublicKey!
+    const ban = this.room.bans.find(key, Date.now())
+    if (ban !== undefined) return { error: banError(ban.untilMs, ban.reason), reason: 'banned' }
+    if (this.options.verify === undefined) return undefined
+    let accepted: unknown
+    try {
+      accepted = await this.options.verify(Buffer.from(key), { isInitiator: false, handshakeHash: stream.handshakeHash ?? Buffer.alloc(64) })
+    } catch {
+      accepted = false
+    }
+    if (accepted === true) return undefined
+    return {
+      error: chatError('ERR_KEY_REVOKED', 'disconnected: your key is no longer authorized on this server'),
+      reason: 'no longer authorized'
+    }
   }
 
   /** Replace the message of the day (SIGHUP reload); each line is cleaned like a member's. */
@@ -356,8 +414,11 @@ export class ChatServer extends EventEmitter {
     const who = publicKey === null ? {} : { fingerprint: fingerprint(publicKey) }
     if (connection.session === undefined) {
       const cause = (err as { cause?: unknown }).cause
-      const detail = code === 'ERR_REMOTE_KEY_REJECTED' && cause instanceof Error ? cause.message : err.message
-      this.log({ event: 'refused', remote, ...who, detail: `${firstLine(detail)} (${code || 'error'})` })
+      const decided = code === 'ERR_REMOTE_KEY_REJECTED' && cause instanceof Error
+      const detail = decided ? cause.message : err.message
+      // A refused key is logged with the decision's code (ERR_CLIENT_KEY_UNAUTHORIZED, ERR_BANNED...), as the CLI shows it.
+      const shown = (decided ? (cause as { code?: string }).code : undefined) ?? code
+      this.log({ event: 'refused', remote, ...who, detail: `${firstLine(detail)} (${shown || 'error'})` })
       return
     }
     connection.session.end(leaveReason(err))

@@ -4,7 +4,7 @@ import type { MemberConnection } from './fan-out.js'
 import { encodeMessage } from './messages.js'
 import { RateLimiter, rateNoticeText, type RateLimitOptions } from './rate-limit.js'
 import type { Member, Room } from './room.js'
-import { isBlank, sanitizeText } from './sanitize.js'
+import { isBlank, sanitizeMemberText } from './sanitize.js'
 
 /** Options of a session. */
 export interface SessionOptions {
@@ -47,7 +47,7 @@ export class Session {
   /** One line from the member, decoded but not yet cleaned. */
   receiveLine (raw: string): void {
     if (this.state === 'closed' || !this.admit()) return
-    const text = sanitizeText(raw).trimEnd()
+    const text = sanitizeMemberText(raw).trimEnd()
     if (isBlank(text)) return
     if (this.status === 'waiting') {
       const asked = firstNick(text)

@@ -1,6 +1,7 @@
 import { INPUT_HISTORY_LINES } from '../constants.js'
 import { formatMessage, parseServerLine, parseWhoIsHere, speakerName, VERIFIED_MARK, type ServerLine } from './messages.js'
 import { sanitizeText } from './sanitize.js'
+import { wrapRows } from './wrap.js'
 
 /*
  * The chat's terminal, as a pure state machine: given its state and an
@@ -18,6 +19,8 @@ const ERASE_LINE = '\r' + ESC + 'K'
 const BELL = '\x07'
 /** Width assumed when the terminal reports none (a pty whose size was never set says 0). */
 const DEFAULT_COLUMNS = 80
+/** Width of the time before each line (`HH:MM `): continuation rows are indented by it. */
+const TIME_COLUMNS = 6
 /** Fewest columns of typed text shown beside the prompt. */
 const MIN_INPUT_COLUMNS = 10
 /** Nick colours: the basic and bright foregrounds, minus black, white and the greys. */
@@ -104,13 +107,18 @@ export class TerminalView {
     this.track(message)
     const alert = !replayed && this.wantsAttention(message)
     const body = this.decorate(rest, message, alert)
-    return ERASE_LINE + `${time} ${body}` + '\r\n' + (alert ? BELL : '') + this.promptLine()
+    return ERASE_LINE + this.rows(`${time} ${body}`) + '\r\n' + (alert ? BELL : '') + this.promptLine()
   }
 
   /** A line of our own (connection status, completion candidates), shown like a notice. */
   showStatus (text: string): string {
     const body = this.style('2', `-- ${sanitizeText(text)}`)
-    return ERASE_LINE + `${clock(this.now())} ${body}` + '\r\n' + this.promptLine()
+    return ERASE_LINE + this.rows(`${clock(this.now())} ${body}`) + '\r\n' + this.promptLine()
+  }
+
+  /** A line wrapped to the terminal by us, continuation rows indented past the time (see wrap.ts). */
+  private rows (line: string): string {
+    return wrapRows(line, this.columns, TIME_COLUMNS).join('\r\n')
   }
 
   /** The terminal was resized. */

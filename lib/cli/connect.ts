@@ -20,7 +20,7 @@ import type { VerifyRemoteKey } from '../secure/options.js'
 import { LineSplitter, type SplitEvent } from '../chat/line-splitter.js'
 import { parseOptions, secondsOption } from './parse-options.js'
 import { interruptible } from './interrupt.js'
-import { INITIATOR_KEY_OPTIONS, INITIATOR_KEY_USAGE, initiatorVerifier, loadInitiatorKey } from './tool-identity.js'
+import { INITIATOR_KEY_OPTIONS, INITIATOR_KEY_USAGE, initiatorTrust, initiatorVerifier, loadInitiatorKey } from './tool-identity.js'
 import { runWeb, takeWebFlags, WEB_USAGE } from './connect-web.js'
 import type { CliCommand, CliIO } from './command.js'
 
@@ -100,25 +100,40 @@ async function run (args: string[], io: CliIO): Promise<number> {
     if (problem !== undefined) throw new UsageError(`--nick: ${problem.message}`)
   }
   const keyPair = await loadInitiatorKey(values.key, io)
-  const options: ChatClientOptions = {
+  // The first connection may ask about an unknown key (outside its handshake); reconnects never ask.
+  // Known hosts are per address: each server of a shared room is checked under its own host:port.
+  const trusts = new Map<string, { first: ReturnType<typeof initiatorTrust>, later: ReturnType<typeof initiatorTrust> }>()
+  const trustFor = (address: { host: string, port: number }): { first: ReturnType<typeof initiatorTrust>, later: ReturnType<typeof initiatorTrust> } => {
+    const key = formatHostPort(address.host, address.port)
+    let trust = trusts.get(key)
+    if (trust === undefined) trusts.set(key, trust = { first: initiatorTrust(address, values, keyPair, io, true), later: initiatorTrust(address, values, keyPair, io, false) })
+    return trust
+  }
+  let connectedOnce = false
+  const connect = async (o: ChatClientOptions): Promise<ChatConnection> => {
+    const trust = trustFor({ host: o.host, port: o.port })
+    const connection = await (connectedOnce ? trust.later : trust.first).open((verify) => connectChat({ ...o, verify }))
+    connectedOnce = true
+    return connection
+  }
+  const options: ReconnectingChatOptions & { connect: typeof connect } = {
     host: target.host,
     port: target.port,
     keyPair,
-    verify: initiatorVerifier(target, values, keyPair, io, true),
+    verify: initiatorVerifier(target, values, keyPair, io, false),
+    connect,
     nick: values.nick,
     connectTimeout: secondsOption(values['connect-timeout'], 'connect-timeout', TOOL_CONNECT_TIMEOUT_MS),
     handshakeTimeout: secondsOption(values['handshake-timeout'], 'handshake-timeout', HANDSHAKE_TIMEOUT_MS)
   }
-  const reconnecting: ReconnectingChatOptions = {
-    ...options,
-    addresses: targets,
-    verifyFor: (address) => initiatorVerifier(address, values, keyPair, io, true)
-  }
+  const reconnecting: ReconnectingChatOptions & { connect: typeof connect } = { ...options, addresses: targets }
   try {
     // The web bridge serves one address (the first); the terminal and piped clients take them all.
     if (web.port !== undefined) {
       const verifier = (ask: AskHostKey): VerifyRemoteKey => initiatorVerifier(target, values, keyPair, io, true, ask)
-      return await runWeb(options, formatHostPort(target.host, target.port), verifier, web, io)
+      // The page asks through its own verify function (and connects again after a late answer): not our connect.
+      const { connect: _terminalConnect, ...webOptions } = options
+      return await runWeb(webOptions, formatHostPort(target.host, target.port), verifier, web, io)
     }
     if (io.stdin.isTTY === true && io.stdout.isTTY === true) return await runTerminal(reconnecting, io)
     return await runPiped(reconnecting, io)
@@ -128,15 +143,15 @@ async function run (args: string[], io: CliIO): Promise<number> {
 }
 
 /** The address a failed connect tried last, for its error message. */
-const lastTried = new WeakMap<ReconnectingChatOptions, { host: string, port: number }>()
+const lastTried = new WeakMap<object, { host: string, port: number }>()
 
 /** Piped: the first of the addresses that answers (a refused or unreachable one passes to the next). */
-async function connectFirst (options: ReconnectingChatOptions): Promise<ChatConnection> {
+async function connectFirst (options: ReconnectingChatOptions & { connect: (o: ChatClientOptions) => Promise<ChatConnection> }): Promise<ChatConnection> {
   const addresses = options.addresses ?? [options]
   for (const [i, address] of addresses.entries()) {
     try {
       // Paced: lines go at the rate the server states, so a whole file piped in is delivered, not cut off for flooding.
-      return await connectChat({ ...options, pace: true, host: address.host, port: address.port, verify: options.verifyFor?.(address) ?? options.verify })
+      return await options.connect({ ...options, pace: true, host: address.host, port: address.port })
     } catch (err) {
       lastTried.set(options, address)
       if (!isConnectionLoss(err) || i === addresses.length - 1) throw err
@@ -168,7 +183,7 @@ function clearerConnectError (err: unknown, target: { host: string, port: number
  * line received goes to stdout. The end of stdin sends END; exit 0 once
  * the server's END came back, so everything sent was received.
  */
-async function runPiped (options: ReconnectingChatOptions, io: CliIO): Promise<number> {
+async function runPiped (options: ReconnectingChatOptions & { connect: (o: ChatClientOptions) => Promise<ChatConnection> }, io: CliIO): Promise<number> {
   let connection: ChatConnection | undefined
   return interruptible(io, () => connection?.stream, async () => {
     connection = await connectFirst(options)

@@ -20,6 +20,7 @@ const EXIT_BY_CODE: Record<string, number> = {
   ERR_HOST_KEY_UNKNOWN: EXIT_HOST_KEY,
   ERR_HOST_KEY_MISMATCH: EXIT_HOST_KEY,
   ERR_HOST_KEY_DECLINED: EXIT_HOST_KEY,
+  ERR_PEER_KEY_IS_OURS: EXIT_HOST_KEY,
   ERR_LOCAL_KEY_REJECTED: EXIT_KEY_REFUSED,
   ERR_HANDSHAKE_TIMEOUT: EXIT_HANDSHAKE,
   ERR_HANDSHAKE_FAILED: EXIT_HANDSHAKE,
@@ -41,11 +42,20 @@ const EXIT_BY_CODE: Record<string, number> = {
  */
 export function exitCodeFor (err: unknown): number {
   const code = codeOf(err)
-  if (code === 'ERR_REMOTE_KEY_REJECTED') {
-    const causeCode = codeOf((err as { cause?: unknown }).cause)
-    return EXIT_BY_CODE[causeCode] ?? EXIT_HOST_KEY
-  }
+  if (code === 'ERR_REMOTE_KEY_REJECTED') return EXIT_BY_CODE[reportedCode(err)] ?? EXIT_HOST_KEY
   return EXIT_BY_CODE[code] ?? EXIT_FAILURE
+}
+
+/**
+ * The code to show the user for an error: its own, except that a rejected
+ * remote key (ERR_REMOTE_KEY_REJECTED, the secure stream's code for "our
+ * verify said no") shows the code of the decision that said no
+ * (ERR_HOST_KEY_CHANGED, ERR_HOST_KEY_UNKNOWN, ...), carried as its cause.
+ */
+export function reportedCode (err: unknown): string {
+  const code = codeOf(err)
+  if (code !== 'ERR_REMOTE_KEY_REJECTED') return code
+  return codeOf((err as { cause?: unknown }).cause) || code
 }
 
 function codeOf (err: unknown): string {

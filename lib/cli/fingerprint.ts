@@ -1,4 +1,5 @@
-import { EXIT_OK } from '../constants.js'
+import { join } from 'node:path'
+import { DEFAULT_SERVER_KEY_FILE, EXIT_OK } from '../constants.js'
 import { UsageError, identityError } from '../errors.js'
 import { errorCode, readSmallFile } from '../identity/files.js'
 import { checkPrivateKeyFileMode, isPrivateKeyFileText, parsePrivateKeyFile, parsePublicKeyFile } from '../identity/key-file.js'
@@ -7,13 +8,17 @@ import { defaultPaths } from '../identity/paths.js'
 import { parseOptions } from './parse-options.js'
 import type { CliCommand, CliIO } from './command.js'
 
-const USAGE = `Usage: noise-chat fingerprint [FILE | KEY]
+const USAGE = `Usage: noise-chat fingerprint [FILE | KEY | --server]
 
 Print the fingerprint and the public key of:
   - a private key file (as written by keygen; refused if others can read it),
   - a public key file (FILE.pub, or any file whose first line is KEY [COMMENT]),
   - a public key given as base64 on the command line.
 Without an argument: your own key ($XDG_CONFIG_HOME/noise-chat/id_x25519).
+With --server: this machine's server key, the one 'noise-chat server',
+'listen' and 'tunnel --listen' use without --key
+($XDG_CONFIG_HOME/noise-chat/server_x25519): run it on the server to read
+out the fingerprint its users must compare.
 
 The fingerprint is SHA256: followed by the unpadded base64 of the SHA-256
 of the key's 32 bytes, as OpenSSH writes them; anyone can recompute it
@@ -30,15 +35,19 @@ Output:
 
 Examples:
   noise-chat fingerprint
+  noise-chat fingerprint --server
   noise-chat fingerprint ./server.key
   noise-chat fingerprint ~/.config/noise-chat/id_x25519.pub
   noise-chat fingerprint 9w3lUq1Tbn0bCk6Vh3JYwXjK6vT7pZ0qL1uUq6z4bkE=
 `
 
 async function run (args: string[], io: CliIO): Promise<number> {
-  const { positionals } = parseOptions(args, {}, { names: ['FILE or KEY'], min: 0 })
+  const { values, positionals } = parseOptions(args, { server: { type: 'boolean' } }, { names: ['FILE or KEY'], min: 0 })
   const given = positionals[0]
-  const key = given === undefined ? await fromFile(defaultPaths(io.env).keyFile, true) : await fromArgument(given)
+  if (given !== undefined && values.server === true) throw new UsageError('give either --server or a FILE or KEY, not both')
+  const key = values.server === true
+    ? await fromFile(join(defaultPaths(io.env).dir, DEFAULT_SERVER_KEY_FILE), 'server')
+    : given === undefined ? await fromFile(defaultPaths(io.env).keyFile, 'own') : await fromArgument(given)
   const lines = [
     `fingerprint: ${fingerprint(key.publicKey)}`,
     `public key:  ${encodePublicKey(key.publicKey)}`
@@ -53,16 +62,17 @@ interface Shown { publicKey: Buffer, comment: string }
 async function fromArgument (given: string): Promise<Shown> {
   if (/^[A-Za-z0-9+/]{43}=$/.test(given.trim())) return { publicKey: parsePublicKey(given), comment: '' }
   if (given.startsWith('SHA256:')) throw new UsageError(`'${given}' is already a fingerprint; give a key file or a base64 public key`)
-  return fromFile(given, false)
+  return fromFile(given, 'given')
 }
 
-async function fromFile (path: string, ownKey: boolean): Promise<Shown> {
+async function fromFile (path: string, which: 'own' | 'server' | 'given'): Promise<Shown> {
   let file
   try {
     file = await readSmallFile(path)
   } catch (err) {
     if (errorCode(err) !== 'ENOENT') throw err
-    if (ownKey) throw identityError('ERR_KEY_FILE_MISSING', `you have no key yet (nothing at '${path}'); create one with: noise-chat keygen`, err)
+    if (which === 'own') throw identityError('ERR_KEY_FILE_MISSING', `you have no key yet (nothing at '${path}'); create one with: noise-chat keygen`, err)
+    if (which === 'server') throw identityError('ERR_KEY_FILE_MISSING', `this machine has no server key yet (nothing at '${path}'); 'noise-chat server' creates it on its first start. For a server started with --key FILE, run: noise-chat fingerprint FILE`, err)
     throw new UsageError(`'${path}' is neither an existing file nor a public key (44 characters of base64)`)
   }
   if (isPrivateKeyFileText(file.text)) {

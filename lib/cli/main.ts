@@ -1,6 +1,6 @@
 import { UsageError } from '../errors.js'
 import { EXIT_OK, EXIT_USAGE } from '../constants.js'
-import { exitCodeFor } from './exit-code.js'
+import { exitCodeFor, reportedCode } from './exit-code.js'
 import { COMMANDS } from './commands.js'
 import { plainSystemMessage } from './system-error.js'
 import type { CliCommand, CliIO } from './command.js'
@@ -46,8 +46,8 @@ function reportFailure (command: CliCommand, err: unknown, io: CliIO): number {
     io.stderr.write(`${PROGRAM} ${command.name}: ${message} (see '${PROGRAM} ${command.name} --help')\n`)
     return EXIT_USAGE
   }
-  const code = (err as { code?: unknown } | null)?.code
-  const suffix = typeof code === 'string' ? ` (${code})` : ''
+  const code = reportedCode(err)
+  const suffix = code === '' ? '' : ` (${code})`
   io.stderr.write(`${PROGRAM} ${command.name}: ${message}${suffix}\n`)
   return exitCodeFor(err)
 }

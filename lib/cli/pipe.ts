@@ -5,7 +5,7 @@ import { connectSecure, pipeStreams } from '../tools/pipe.js'
 import { formatHostPort, parseTarget } from '../net/host-port.js'
 import { parseOptions, secondsOption } from './parse-options.js'
 import { interruptible } from './interrupt.js'
-import { INITIATOR_KEY_OPTIONS, INITIATOR_KEY_USAGE, checkInitiatorFlags, initiatorVerifier, loadInitiatorKey } from './tool-identity.js'
+import { INITIATOR_KEY_OPTIONS, INITIATOR_KEY_USAGE, checkInitiatorFlags, initiatorTrust, loadInitiatorKey } from './tool-identity.js'
 import type { CliCommand, CliIO } from './command.js'
 
 const USAGE = `Usage: noise-chat pipe HOST:PORT [options]
@@ -47,11 +47,11 @@ async function run (args: string[], io: CliIO): Promise<number> {
   const handshakeTimeout = secondsOption(values['handshake-timeout'], 'handshake-timeout', HANDSHAKE_TIMEOUT_MS)
   checkInitiatorFlags(values)
   const keyPair = await loadInitiatorKey(values.key, io)
-  const verify = initiatorVerifier(target, values, keyPair, io, true)
+  const trust = initiatorTrust(target, values, keyPair, io, true)
 
   let secure: SecureStream | undefined
   return interruptible(io, () => secure, async () => {
-    secure = await connectSecure(target, { keyPair, verify, connectTimeout, handshakeTimeout })
+    secure = await trust.open((verify) => connectSecure(target, { keyPair, verify, connectTimeout, handshakeTimeout }))
     if (values.verbose === true) {
       io.stderr.write(`pipe: connected to ${formatHostPort(target)}, server key ${fingerprint(secure.remotePublicKey!)}\n`)
     }

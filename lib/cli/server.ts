@@ -36,7 +36,8 @@ member's terminal. Clients connect with 'noise-chat connect'.
 
 On start it prints its address, its public key and fingerprint, and the
 client command that connects with that key pinned. SIGHUP re-reads the
-authorized keys, admins and MOTD files; SIGINT or SIGTERM tells everyone,
+authorized keys, admins, bans and MOTD files and disconnects members whose
+key is no longer authorized, or is now banned; SIGINT or SIGTERM tells everyone,
 ends every connection cleanly and exits 0.
 
 Options:
@@ -279,6 +280,15 @@ async function reload (server: ChatServer, authorized: AuthorizedKeys | undefine
     }
   }
   server.setReserved(reservedNicks(authorized, admins))
+  try {
+    await server.room.bans.reload()
+  } catch (err) {
+    io.stderr.write(`server: kept the previous bans: ${(err as Error).message}\n`)
+  }
+  // A reload revokes: members whose key is no longer authorized, or now banned, leave at once.
+  for (const d of await server.revalidate()) {
+    io.stderr.write(`server: disconnected ${d.nick ?? 'a member'} (${d.fingerprint}): ${d.reason}\n`)
+  }
   if (motdFile === undefined) return
   try {
     server.setMotd(await readMotd(motdFile))

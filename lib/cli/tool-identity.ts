@@ -1,6 +1,5 @@
 import { join, resolve } from 'node:path'
 import { DEFAULT_SERVER_KEY_FILE } from '../constants.js'
-import { toolError } from '../errors.js'
 import { AuthorizedKeys } from '../identity/authorized-keys.js'
 import { askOnTerminal } from '../identity/host-key-prompt.js'
 import type { AskHostKey } from '../identity/host-key-verifier.js'
@@ -9,10 +8,10 @@ import { identityError, isNoiseChatError } from '../errors.js'
 import { shellQuote } from '../identity/shell-quote.js'
 import { encodePublicKey, fingerprint, samePublicKey, type KeyPair } from '../secure/keypair.js'
 import { defaultPaths } from '../identity/paths.js'
-import { chooseHostKeyPolicy, verifierFromTrustOptions } from '../identity/trust-policy.js'
+import { chooseHostKeyPolicy, trustFromOptions, verifierFromTrustOptions, type HostKeyTrust, type TrustOptions, type TrustTarget } from '../identity/trust-policy.js'
 import { acceptAnyKey, type VerifyRemoteKey } from '../secure/options.js'
 import type { CliIO } from './command.js'
-import type { HostPort } from '../net/host-port.js'
+import { formatHostPort, type HostPort } from '../net/host-port.js'
 
 /*
  * Keys and trust for the tool commands, from their flags. The connecting
@@ -97,32 +96,52 @@ export function checkInitiatorFlags (flags: InitiatorTrustFlags): void {
 }
 
 /**
- * The connecting side's verify function: pin, known hosts with accept-new
- * or strict, or (with `interactive` and a terminal) a question on stderr
- * answered on stdin, as ssh asks. It also refuses a server presenting our
- * own key: two roles, two keys. With `ask` (the web page's question) the
- * asking goes there instead, terminal or not: a person is at the page.
+ * The connecting side's trust: pin, known hosts with accept-new or strict,
+ * or (with `interactive` and a terminal) a question on stderr answered on
+ * stdin, as ssh asks, outside any handshake (see openWithHostKeyPolicy).
+ * Its `open` dials under that trust and records a new key only once the
+ * stream opened. It also refuses a server presenting our own key: two
+ * roles, two keys.
+ */
+export function initiatorTrust (target: HostPort, flags: InitiatorTrustFlags, ownKey: KeyPair, io: CliIO, interactive: boolean): HostKeyTrust {
+  return trustFromOptions(trustTarget(target, ownKey, io), trustOptions(flags, io, interactive))
+}
+
+/**
+ * The connecting side's verify function, for commands that open streams
+ * through a bare verify function (tunnel; the web page): the same checks as
+ * initiatorTrust, but `accept-new` records inside the handshake, and with
+ * `ask` (the web page's question) the asking happens inside it, terminal or
+ * not (the page connects again after a late answer).
  */
 export function initiatorVerifier (target: HostPort, flags: InitiatorTrustFlags, ownKey: KeyPair, io: CliIO, interactive: boolean, ask?: AskHostKey): VerifyRemoteKey {
-  const isTTY = ask !== undefined || (interactive && io.stdin.isTTY === true && io.stderr.isTTY === true)
-  const verify = verifierFromTrustOptions({
+  return verifierFromTrustOptions(trustTarget(target, ownKey, io), trustOptions(flags, io, interactive, ask))
+}
+
+function trustTarget (target: HostPort, ownKey: KeyPair, io: CliIO): TrustTarget {
+  return {
     host: target.host,
     port: target.port,
     env: io.env,
-    onRecord: (r) => io.stderr.write(`Recorded the key of ${r.address} (${r.fingerprint}) in ${r.knownHostsFile}\n`)
-  }, {
+    onRecord: (r) => io.stderr.write(`Recorded the key of ${r.address} (${r.fingerprint}) in ${r.knownHostsFile}\n`),
+    onRecordError: (err) => io.stderr.write(`Could not record the key of ${formatHostPort(target)} in known hosts: ${err.message}\n`),
+    wrap: (verify) => (remoteKey, info) => {
+      if (samePublicKey(remoteKey, ownKey.publicKey)) {
+        throw identityError('ERR_PEER_KEY_IS_OURS', `the server presented our own key (${fingerprint(remoteKey)}); a server and its clients must have different keys`)
+      }
+      return verify(remoteKey, info)
+    }
+  }
+}
+
+function trustOptions (flags: InitiatorTrustFlags, io: CliIO, interactive: boolean, ask?: AskHostKey): TrustOptions {
+  return {
     serverKey: flags['server-key'],
     acceptNew: flags['accept-new'],
     strict: flags.strict,
     knownHostsFile: flags['known-hosts'] === undefined ? undefined : resolve(flags['known-hosts']),
-    isTTY,
+    isTTY: ask !== undefined || (interactive && io.stdin.isTTY === true && io.stderr.isTTY === true),
     ask: ask ?? askOnTerminal({ input: io.stdin, output: io.stderr })
-  })
-  return (remoteKey, info) => {
-    if (samePublicKey(remoteKey, ownKey.publicKey)) {
-      throw toolError('ERR_OWN_KEY', `the server presented our own key (${fingerprint(remoteKey)}); a server and its clients must have different keys`)
-    }
-    return verify(remoteKey, info)
   }
 }
 
@@ -143,7 +162,7 @@ export async function responderTrust (file: string | undefined, ownKey: KeyPair)
   const base = authorizedKeys?.verifier() ?? acceptAnyKey
   const verify: VerifyRemoteKey = (remoteKey, info) => {
     if (samePublicKey(remoteKey, ownKey.publicKey)) {
-      throw toolError('ERR_OWN_KEY', "the client presented this server's own key; a client must have a key of its own")
+      throw identityError('ERR_PEER_KEY_IS_OURS', "the client presented this server's own key; a client must have a key of its own")
     }
     return base(remoteKey, info)
   }

@@ -1,7 +1,7 @@
 import { identityError } from '../errors.js'
 import type { IdentityError } from '../errors.js'
 import type { VerifyRemoteKey } from '../secure/options.js'
-import { errorCode, readSmallFile } from './files.js'
+import { checkTrustFileMode, errorCode, readSmallFile } from './files.js'
 import { encodePublicKey, fingerprint, parsePublicKey } from '../secure/keypair.js'
 
 /*
@@ -169,15 +169,16 @@ export function unauthorizedKeyError (publicKey: Uint8Array): IdentityError {
 }
 
 async function readEntries (file: string, allowMissing: boolean): Promise<AuthorizedKey[]> {
-  let text: string
+  let current
   try {
-    text = (await readSmallFile(file, 'ERR_TRUST_FILE_INVALID')).text
+    current = await readSmallFile(file, 'ERR_TRUST_FILE_INVALID')
   } catch (err) {
     if (errorCode(err) !== 'ENOENT') throw err
     if (allowMissing) return []
     throw identityError('ERR_KEY_FILE_MISSING', `no authorized keys file at '${file}', so nobody could connect. Create it with one line per user: KEY NAME (each user prints their KEY with: noise-chat fingerprint)`, err)
   }
-  return parseAuthorizedKeys(text, file)
+  checkTrustFileMode(current.stat, file)
+  return parseAuthorizedKeys(current.text, file)
 }
 
 function indexByKey (entries: AuthorizedKey[]): Map<string, AuthorizedKey> {

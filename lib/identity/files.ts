@@ -3,9 +3,10 @@ import { constants as fsConstants } from 'node:fs'
 import type { Stats } from 'node:fs'
 import { link, lstat, mkdir, open, rename, unlink } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
-import { CONFIG_DIR_MODE, MAX_TRUST_FILE_BYTES } from '../constants.js'
+import { CONFIG_DIR_MODE, MAX_TRUST_FILE_BYTES, TRUST_FILE_FORBIDDEN_MODE_BITS } from '../constants.js'
 import { identityError } from '../errors.js'
 import type { IdentityErrorCode } from '../errors.js'
+import { shellQuote } from './shell-quote.js'
 
 /**
  * The two file operations every identity file needs: reading a small text
@@ -41,6 +42,32 @@ export async function readSmallFile (path: string, invalidCode: IdentityErrorCod
     return { text, stat }
   } finally {
     await fh.close()
+  }
+}
+
+/**
+ * Refuse a trust file (authorized keys, admins, known hosts) that someone
+ * else could change: writable by group or others, or owned by a user other
+ * than us or root. Whoever can write it decides whose keys are accepted.
+ * Throws ERR_TRUST_FILE_PERMISSIONS with the command that fixes it.
+ */
+export function checkTrustFileMode (stat: Pick<Stats, 'mode' | 'uid'>, path: string): void {
+  if (process.platform === 'win32') return
+  if ((stat.mode & TRUST_FILE_FORBIDDEN_MODE_BITS) !== 0) {
+    const octal = (stat.mode & 0o777).toString(8).padStart(4, '0')
+    throw identityError('ERR_TRUST_FILE_PERMISSIONS', [
+      `permissions ${octal} for trust file '${path}' are too open.`,
+      'A trust file says whose keys are accepted, so only its owner may write it; this one can be written by group or others, so it was not used.',
+      `Fix it with: chmod go-w ${shellQuote(path)}`
+    ].join('\n'))
+  }
+  const me = process.getuid?.()
+  if (me !== undefined && stat.uid !== me && stat.uid !== 0) {
+    throw identityError('ERR_TRUST_FILE_PERMISSIONS', [
+      `trust file '${path}' is owned by user ${stat.uid}, not by you (${me}) or root.`,
+      'A trust file says whose keys are accepted, so another user must not own it; it was not used.',
+      `Fix it with: chown ${me} ${shellQuote(path)}`
+    ].join('\n'))
   }
 }
 

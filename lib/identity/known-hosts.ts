@@ -2,7 +2,7 @@ import { mkdir, open } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import { CONFIG_DIR_MODE, TRUST_FILE_MODE } from '../constants.js'
 import { identityError } from '../errors.js'
-import { errorCode, readSmallFile, writeFileAtomic } from './files.js'
+import { checkTrustFileMode, errorCode, readSmallFile, writeFileAtomic } from './files.js'
 import { formatHostPort, normalizeHost, parseHostPort } from '../net/host-port.js'
 import { encodePublicKey, parsePublicKey, samePublicKey } from '../secure/keypair.js'
 
@@ -54,8 +54,32 @@ export function parseKnownHosts (text: string, file: string): KnownHost[] {
   return entries
 }
 
-/** One known_hosts line (no newline). Pure. */
+/**
+ * Check that `host` and `port` make an entry that parses back as the same
+ * host and port (a name, an IPv4 or an IPv6 address; a port 1..65535);
+ * throws ERR_HOST_INVALID otherwise. A host with a space or a newline in it
+ * would otherwise write a line that makes the whole file invalid. Pure.
+ */
+export function checkKnownHost (host: string, port: number): void {
+  const reason = hostProblem(host, port)
+  if (reason !== undefined) throw identityError('ERR_HOST_INVALID', `${JSON.stringify(host)} port ${String(port)} cannot be a known hosts entry: ${reason}`)
+}
+
+function hostProblem (host: string, port: number): string | undefined {
+  if (!Number.isInteger(port) || port < 1 || port > 65535) return 'the port is not a number from 1 to 65535'
+  let parsed
+  try {
+    parsed = parseHostPort(formatHostPort(host, port))
+  } catch (err) {
+    return (err as Error).message
+  }
+  if (parsed.host !== normalizeHost(host) || parsed.port !== port) return 'it does not read back as the same host'
+  return undefined
+}
+
+/** One known_hosts line (no newline); throws ERR_HOST_INVALID for a host that cannot be one (see checkKnownHost). Pure. */
 export function formatKnownHostLine (host: string, port: number, publicKey: Uint8Array, comment = ''): string {
+  checkKnownHost(host, port)
   const clean = comment.replace(/\s+/g, ' ').trim()
   return `${formatHostPort(host, port)} ${encodePublicKey(publicKey)}` + (clean === '' ? '' : ' ' + clean)
 }
@@ -74,23 +98,26 @@ export function matchKnownHost (entries: KnownHost[], host: string, port: number
 
 /** Read and parse a known_hosts file; a missing file holds no hosts. */
 export async function readKnownHosts (file: string): Promise<KnownHost[]> {
-  let text: string
+  let current
   try {
-    text = (await readSmallFile(file, 'ERR_TRUST_FILE_INVALID')).text
+    current = await readSmallFile(file, 'ERR_TRUST_FILE_INVALID')
   } catch (err) {
     if (errorCode(err) === 'ENOENT') return []
     throw err
   }
-  return parseKnownHosts(text, file)
+  checkTrustFileMode(current.stat, file)
+  return parseKnownHosts(current.text, file)
 }
 
 /**
- * Append one entry. The file (and its folder, 0700) is created when
+ * Append one entry (a host that cannot be one is ERR_HOST_INVALID, and
+ * nothing is written). The file (and its folder, 0700) is created when
  * missing, with mode 0600. The line is written with a single write to a
  * file opened for appending, so concurrent clients recording hosts at the
  * same time do not interleave or overwrite each other's lines.
  */
 export async function addKnownHost (file: string, host: string, port: number, publicKey: Uint8Array, comment = ''): Promise<void> {
+  checkKnownHost(host, port) // before the file or its folder is created
   await mkdir(dirname(file), { recursive: true, mode: CONFIG_DIR_MODE })
   const fh = await open(file, 'a+', TRUST_FILE_MODE)
   try {
@@ -122,6 +149,7 @@ export async function forgetKnownHost (file: string, host: string, port?: number
     if (errorCode(err) === 'ENOENT') return []
     throw err
   }
+  checkTrustFileMode(current.stat, file)
   const h = normalizeHost(host)
   const kept: string[] = []
   const removed: ForgottenLine[] = []

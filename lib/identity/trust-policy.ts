@@ -1,7 +1,8 @@
 import { UsageError, isNoiseChatError } from '../errors.js'
 import type { VerifyRemoteKey } from '../secure/options.js'
-import { hostKeyVerifier, parseHostKeyPin } from './host-key-verifier.js'
-import type { AskHostKey, HostKeyPolicy, RecordedHostKey } from './host-key-verifier.js'
+import { SERVER_FINGERPRINT_COMMAND, hostKeyVerifier, parseHostKeyPin } from './host-key-verifier.js'
+import type { AskHostKey, HostKeyPolicy, HostKeyVerifierOptions, RecordedHostKey } from './host-key-verifier.js'
+import { openWithHostKeyPolicy, type OpenWithVerifier } from './open-with-host-key.js'
 import { defaultPaths } from './paths.js'
 
 /**
@@ -54,24 +55,60 @@ export interface TrustTarget {
   env?: NodeJS.ProcessEnv
   /** Told when a new server key was recorded (accept-new, or a yes to ask). */
   onRecord?: (recorded: RecordedHostKey) => void
+  /** Wraps the key check before a stream gets it (see OpenWithHostKeyOptions.wrap). */
+  wrap?: (verify: VerifyRemoteKey) => VerifyRemoteKey
+  /** Told when a key accepted could not be recorded (see OpenWithHostKeyOptions.onRecordError). */
+  onRecordError?: (err: Error) => void
+}
+
+/** The trust options turned into a policy and a way to open connections under it. */
+export interface HostKeyTrust {
+  policy: HostKeyPolicy
+  knownHostsFile: string
+  /** Open a connection under the policy: asks outside the handshake, records only once the stream opened (openWithHostKeyPolicy). */
+  open: <T>(open: OpenWithVerifier<T>) => Promise<T>
+}
+
+/**
+ * The initiator's trust from the trust options: chooseHostKeyPolicy, the
+ * known hosts file defaulting to `$XDG_CONFIG_HOME/noise-chat/known_hosts`,
+ * and openWithHostKeyPolicy. Throws a UsageError for bad options before
+ * anything connects.
+ */
+export function trustFromOptions (target: TrustTarget, options: TrustOptions): HostKeyTrust {
+  const verifierOptions = verifierOptionsFrom(target, options)
+  const wrap = target.wrap
+  return {
+    policy: verifierOptions.policy,
+    knownHostsFile: verifierOptions.knownHostsFile,
+    open: (open) => openWithHostKeyPolicy({
+      ...verifierOptions,
+      ...(wrap === undefined ? {} : { wrap }),
+      ...(target.onRecordError === undefined ? {} : { onRecordError: target.onRecordError })
+    }, open)
+  }
 }
 
 /**
  * The initiator's verify function for `host:port` from the trust options:
- * chooseHostKeyPolicy plus hostKeyVerifier, with the known hosts file
- * defaulting to `$XDG_CONFIG_HOME/noise-chat/known_hosts`. Throws a
- * UsageError for bad options before anything connects.
+ * chooseHostKeyPolicy plus hostKeyVerifier (so `accept-new` records and
+ * `ask` asks inside the handshake, racing its deadline: trustFromOptions
+ * asks outside it and records only once a stream opened).
+ * Throws a UsageError for bad options before anything connects.
  */
 export function verifierFromTrustOptions (target: TrustTarget, options: TrustOptions): VerifyRemoteKey {
-  const policy = chooseHostKeyPolicy(options)
-  const knownHostsFile = options.knownHostsFile ?? defaultPaths(target.env).knownHostsFile
-  return hostKeyVerifier({
+  const verify = hostKeyVerifier(verifierOptionsFrom(target, options))
+  return target.wrap === undefined ? verify : target.wrap(verify)
+}
+
+function verifierOptionsFrom (target: TrustTarget, options: TrustOptions): HostKeyVerifierOptions {
+  return {
     host: target.host,
     port: target.port,
-    policy,
-    knownHostsFile,
+    policy: chooseHostKeyPolicy(options),
+    knownHostsFile: options.knownHostsFile ?? defaultPaths(target.env).knownHostsFile,
     ...(target.onRecord === undefined ? {} : { onRecord: target.onRecord })
-  })
+  }
 }
 
 function checkPin (pin: string): void {
@@ -79,6 +116,6 @@ function checkPin (pin: string): void {
     parseHostKeyPin(pin)
   } catch (err) {
     if (!isNoiseChatError(err, 'ERR_KEY_INVALID')) throw err
-    throw new UsageError(`--server-key '${pin}' is neither a public key (44 characters of base64) nor a full SHA256: fingerprint. Copy it from the output of 'noise-chat fingerprint' on the server.`)
+    throw new UsageError(`--server-key '${pin}' is neither a public key (44 characters of base64) nor a full SHA256: fingerprint. Copy it from the output of '${SERVER_FINGERPRINT_COMMAND}' on the server.`)
   }
 }

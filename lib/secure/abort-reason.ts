@@ -1,4 +1,5 @@
 import { DEFAULT_ABORT_REASON, MAX_ABORT_REASON_BYTES } from '../constants.js'
+import { sanitizeText } from '../text-sanitize.js'
 
 /**
  * ABORT reasons (PROTOCOL.md 4): what we send (at most 1024 bytes of UTF-8)
@@ -20,7 +21,7 @@ export function abortReasonBytes (reason: string): Buffer {
   return bytes.subarray(0, end)
 }
 
-/** Replace control characters (C0, DEL, C1) so a peer's text cannot drive a terminal. */
+/** A peer's reason cleaned as chat text is (escapes, controls, bidi, invisibles), so it cannot drive or reorder a terminal. */
 export function printable (text: string): string {
-  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, '\ufffd')
+  return sanitizeText(text)
 }
