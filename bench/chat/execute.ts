@@ -8,7 +8,7 @@ import { mkdirSync } from 'node:fs'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { profilesIn, profileText, readProfile, summarizeProfile } from '../profile.js'
 import type { ChatBenchConfig } from './config.js'
-import { rssBytes } from './proc-stat.js'
+import { readRssBytes } from '../../harness/proc-stat.js'
 import { BenchRoom, type JoinFigures, type RoomSetup } from './room.js'
 import type { IdleScenario, RateScenario, ScenarioName } from './scenarios.js'
 import { RateSearch } from './search.js'
@@ -128,7 +128,7 @@ export async function runIdleScenario (scenario: IdleScenario, target: TargetNam
     outcome.join = opened.join
     if (!opened.join.complete) throw new Error(`not every member joined: ${opened.join.errors.join('; ')}`)
     await sleep(scenario.settleMs)
-    outcome.rssSettledBytes = rssBytes(room.server.pid)
+    outcome.rssSettledBytes = readRssBytes(room.server.pid)
     outcome.perMemberBytes = (outcome.rssSettledBytes - opened.join.rssBeforeBytes) / scenario.members
     // After RSS: the collection below would change it.
     const heap = (await room.server.memory?.(true))?.heapUsedBytes

@@ -23,7 +23,8 @@ import { generateKeyPair, parsePublicKey } from '../../lib/secure/keypair.js'
 import { SecureStream } from '../../lib/secure/secure-stream.js'
 import { LineBlocks } from './link.js'
 import { scanPayloads, encodePayload } from './payload.js'
-import { cpuSeconds, rssBytes } from './proc-stat.js'
+import { readCpuSeconds, readRssBytes } from '../../harness/proc-stat.js'
+import { waitForReadyLine } from '../../harness/ready-line.js'
 
 const { values } = parseArgs({
   options: {
@@ -38,6 +39,8 @@ const members = Number(values.members)
 const rounds = Number(values.lines)
 const burst = Math.min(Number(values.burst), members)
 const dist = values.dist === undefined ? fileURLToPath(new URL('../../', import.meta.url)) : resolve(values.dist)
+/** How long the server may take to print its ready line. */
+const START_TIMEOUT_MS = 30_000
 
 async function main (): Promise<void> {
   const dir = mkdtempSync(join(os.tmpdir(), 'noise-chat-fanout-cost-'))
@@ -45,18 +48,9 @@ async function main (): Promise<void> {
   await writeKeyFile(join(dir, 'key'), generateKeyPair(), { comment: 'bench' })
   const profile = values['cpu-prof-dir'] === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', resolve(values['cpu-prof-dir'])]
   const child = spawn(process.execPath, [...profile, join(dist, 'bin', 'noise-chat.js'), 'server', '--host', '127.0.0.1', '--port', '0', '--rate', '0',
-    '--max-clients', String(members + 10), '--key', join(dir, 'key'), '--state-dir', join(dir, 'state')], { stdio: ['ignore', 'pipe', 'pipe'] })
-  let out = ''
-  const banner = await new Promise<{ port: number, key: string }>((resolveBanner, reject) => {
-    child.stdout.on('data', (d: Buffer) => {
-      out += d.toString()
-      const port = /listening on 127\.0\.0\.1:(\d+)/.exec(out)
-      const key = /^public key: (\S+)$/m.exec(out)
-      if (port !== null && key !== null) resolveBanner({ port: Number(port[1]), key: key[1]! })
-    })
-    child.once('exit', () => reject(new Error(`the server exited: ${out}`)))
-  })
-  const serverKey = parsePublicKey(banner.key)
+    '--max-clients', String(members + 10), '--key', join(dir, 'key'), '--state-dir', join(dir, 'state'), '--ready-json'], { stdio: ['ignore', 'pipe', 'pipe'] })
+  const banner = await waitForReadyLine(child, 'stdout', START_TIMEOUT_MS)
+  const serverKey = parsePublicKey(banner.publicKey)
   let got = 0
   let want = 0
   let wake: () => void = () => {}
@@ -79,7 +73,7 @@ async function main (): Promise<void> {
   }
   // Let the joins' announcements settle before counting.
   await new Promise((r) => setTimeout(r, 500))
-  const cpu0 = cpuSeconds(child.pid!)
+  const cpu0 = readCpuSeconds(child.pid!)
   const t0 = performance.now()
   for (let round = 0; round < rounds; round++) {
     got = 0
@@ -89,9 +83,9 @@ async function main (): Promise<void> {
     await all
   }
   const wallS = (performance.now() - t0) / 1000
-  const cpuS = cpuSeconds(child.pid!) - cpu0
+  const cpuS = readCpuSeconds(child.pid!) - cpu0
   const deliveries = rounds * burst * members
-  const rss = rssBytes(child.pid!)
+  const rss = readRssBytes(child.pid!)
   for (const s of streams) s.destroy()
   child.kill('SIGTERM')
   await new Promise((r) => child.once('exit', r))

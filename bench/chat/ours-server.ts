@@ -13,6 +13,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { writeKeyFile } from '../../lib/identity/key-file.js'
 import { generateKeyPair } from '../../lib/secure/keypair.js'
+import { waitForReadyLine } from '../../harness/ready-line.js'
 import { OutputWatch, stopProcess } from './process-output.js'
 import type { RunningServer, ServerMemory, StartOptions } from './target.js'
 
@@ -24,7 +25,7 @@ const MEMORY_PROBE = new URL('./memory-probe.js', import.meta.url).href
 const MEMORY_TIMEOUT_MS = 10_000
 /** Members above the scenario's count the server admits: a margin, never the limit that decides. */
 const MAX_CLIENTS_MARGIN = 100
-/** How long the server may take to print its banner. */
+/** How long the server may take to print its ready line. */
 const START_TIMEOUT_MS = 30_000
 /** How long a SIGTERM'd server may take (it ends every connection, up to a 2 s grace, and writes its profile). */
 const STOP_GRACE_MS = 20_000
@@ -34,7 +35,7 @@ export function oursServerFlags (members: number): string[] {
   return ['--host', '127.0.0.1', '--rate', '0', '--max-clients', String(members + MAX_CLIENTS_MARGIN)]
 }
 
-/** Start `noise-chat server`; resolves once it printed its address and key. */
+/** Start `noise-chat server`; resolves once its `--ready-json` line gave its address and key. */
 export async function startOursServer (options: StartOptions): Promise<RunningServer> {
   const dir = mkdtempSync(join(os.tmpdir(), 'noise-chat-bench-chat-'))
   // A --key FILE must exist (only the default key is created on first use).
@@ -43,7 +44,7 @@ export async function startOursServer (options: StartOptions): Promise<RunningSe
   const nodeArgs = ['--expose-gc', '--import', MEMORY_PROBE, ...profile]
   const args = [
     ...nodeArgs, CHAT_BIN, 'server', ...oursServerFlags(options.members), '--port', '0',
-    '--key', join(dir, 'server_x25519'), '--state-dir', join(dir, 'state')
+    '--key', join(dir, 'server_x25519'), '--state-dir', join(dir, 'state'), '--ready-json'
   ]
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], env: { ...process.env, NO_COLOR: '1' } })
   const watch = new OutputWatch(child)
@@ -52,12 +53,11 @@ export async function startOursServer (options: StartOptions): Promise<RunningSe
     rmSync(dir, { recursive: true, force: true })
   }
   try {
-    const listening = await watch.waitFor(/listening on 127\.0\.0\.1:(\d+)/, START_TIMEOUT_MS, child)
-    const key = await watch.waitFor(/^public key: (\S+)$/m, START_TIMEOUT_MS, child)
+    const ready = await waitForReadyLine(child, 'stdout', START_TIMEOUT_MS)
     return {
       target: 'ours',
       pid: child.pid!,
-      endpoint: { protocol: 'ours', host: '127.0.0.1', port: Number(listening[1]), serverKey: key[1] },
+      endpoint: { protocol: 'ours', host: '127.0.0.1', port: ready.port, serverKey: ready.publicKey },
       output: () => watch.tail(),
       stop,
       memory: (collect) => askMemory(child, collect)

@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { Fleet } from './fleet.js'
 import { startNgircd } from './ngircd-server.js'
 import { startOursServer } from './ours-server.js'
-import { cpuSeconds, rssBytes } from './proc-stat.js'
+import { readCpuSeconds, readRssBytes } from '../../harness/proc-stat.js'
 import type { RunningServer, StartOptions, TargetName } from './target.js'
 
 /** How a room is set up. */
@@ -89,8 +89,8 @@ export class BenchRoom {
     const { members } = this.setup
     const pid = this.server.pid
     const heapBeforeBytes = (await this.server.memory?.(true))?.heapUsedBytes ?? null
-    const rssBeforeBytes = rssBytes(pid)
-    const cpu0 = cpuSeconds(pid)
+    const rssBeforeBytes = readRssBytes(pid)
+    const cpu0 = readCpuSeconds(pid)
     const t0 = performance.now()
     const deadline = t0 + this.setup.joinTimeoutMs
     const connected = await this.fleet.connect(this.server.endpoint, members, this.setup.concurrency)
@@ -106,12 +106,12 @@ export class BenchRoom {
       await sleep(POLL_MS)
     }
     const wallS = (performance.now() - t0) / 1000
-    const serverCpuS = cpuSeconds(pid) - cpu0
+    const serverCpuS = readCpuSeconds(pid) - cpu0
     const errors = [...connected.errors]
     if (joins !== want) errors.push(`join announcements received: ${joins} of ${want}`)
     return {
       members, joined: connected.joined, complete: connected.failed === 0 && joins === want,
-      wallS, serverCpuS, rssBeforeBytes, rssAfterBytes: rssBytes(pid), heapBeforeBytes, errors
+      wallS, serverCpuS, rssBeforeBytes, rssAfterBytes: readRssBytes(pid), heapBeforeBytes, errors
     }
   }
 }

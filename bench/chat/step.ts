@@ -9,7 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { sum } from './fleet.js'
 import { LatencyHistogram } from './histogram.js'
 import { nowUs } from './payload.js'
-import { cpuSeconds, rssBytes } from './proc-stat.js'
+import { readCpuSeconds, readRssBytes } from '../../harness/proc-stat.js'
 import type { BenchRoom } from './room.js'
 
 /** The criterion of every rate scenario. */
@@ -99,7 +99,7 @@ export async function runStep (room: BenchRoom, spec: StepSpec): Promise<StepRes
   const pid = room.server.pid
   const before = (await room.fleet.report()).map((r) => r.disconnected)
   const senderMembers = Array.from({ length: spec.senders }, (_, i) => i)
-  const cpu0 = cpuSeconds(pid)
+  const cpu0 = readCpuSeconds(pid)
   const t0 = performance.now()
   const sends = await room.fleet.step({
     step: spec.step, senderMembers, rate: spec.rate, durationMs: spec.durationMs, startAtUs: nowUs() + START_DELAY_US
@@ -113,8 +113,8 @@ export async function runStep (room: BenchRoom, spec: StepSpec): Promise<StepRes
     await sleep(POLL_MS)
   }
   const wallS = (performance.now() - t0) / 1000
-  const serverCpuPct = 100 * (cpuSeconds(pid) - cpu0) / wallS
-  const serverRssBytes = rssBytes(pid)
+  const serverCpuPct = 100 * (readCpuSeconds(pid) - cpu0) / wallS
+  const serverRssBytes = readRssBytes(pid)
   const memory = await room.server.memory?.(false)
   const reports = await room.fleet.report()
   const latency = new LatencyHistogram()
@@ -186,10 +186,10 @@ export async function waitQuiet (room: BenchRoom, maxMs: number, idlePct = 15): 
   const deadline = performance.now() + maxMs
   let seen = (await room.fleet.progress()).seen
   while (performance.now() < deadline) {
-    const c0 = cpuSeconds(pid)
+    const c0 = readCpuSeconds(pid)
     await sleep(windowMs)
     const now = (await room.fleet.progress()).seen
-    const serverPct = 100 * (cpuSeconds(pid) - c0) / (windowMs / 1000)
+    const serverPct = 100 * (readCpuSeconds(pid) - c0) / (windowMs / 1000)
     if (now === seen && serverPct < idlePct) return
     seen = now
   }

@@ -24,7 +24,8 @@ import { Fleet } from '../chat/fleet.js'
 import type { ConnectReply } from '../chat/ipc.js'
 import { CHAT_BIN, oursServerFlags } from '../chat/ours-server.js'
 import { OutputWatch, stopProcess } from '../chat/process-output.js'
-import { cpuSeconds } from '../chat/proc-stat.js'
+import { readCpuSeconds } from '../../harness/proc-stat.js'
+import { waitForReadyLine } from '../../harness/ready-line.js'
 import type { BenchRoom } from '../chat/room.js'
 import { expectedJoinLines } from '../chat/room.js'
 import { RateSearch } from '../chat/search.js'
@@ -109,12 +110,12 @@ async function measure (setup: Setup): Promise<Outcome> {
     const steps: string[] = []
     for (let step = 1, rate = search.next(); rate !== undefined; step++, rate = search.next()) {
       const watched = [...procs, ...fleet.pids.map((pid, i) => ({ name: `worker${i}`, pid, child: undefined as unknown as ChildProcess }))]
-      const before = watched.map((p) => cpuSeconds(p.pid))
+      const before = watched.map((p) => readCpuSeconds(p.pid))
       const t0 = performance.now()
       const result = await runStep(room, { step, rate, senders, durationMs: stepMs, drainMs: 5000 })
       const wallS = (performance.now() - t0) / 1000
       const cpu: Record<string, number> = {}
-      watched.forEach((p, i) => { cpu[p.name] = 100 * (cpuSeconds(p.pid) - before[i]!) / wallS })
+      watched.forEach((p, i) => { cpu[p.name] = 100 * (readCpuSeconds(p.pid) - before[i]!) / wallS })
       search.record(rate, result.passed)
       const line = `${setup} ${rate} msg/s: ${result.passed ? 'pass' : 'FAIL'}, ${Math.round(result.deliveredPerS)} deliveries/s, p99 ${result.p99Ms.toFixed(1)} ms${result.passed ? '' : ' (' + result.why.join('; ') + ')'}`
       log(line)
@@ -160,14 +161,13 @@ async function startRedis (dir: string, port: number): Promise<Proc> {
 
 /** A `noise-chat server` with the chat bench's flags, plus --redis when shared; one key for all nodes. */
 async function startNode (dir: string, i: number, redisArgs: string[]): Promise<{ proc: Proc, endpoint: Endpoint }> {
-  const args = [CHAT_BIN, 'server', ...oursServerFlags(members), '--port', '0', '--key', join(dir, 'server_x25519'), '--state-dir', join(dir, `state${i}`), ...redisArgs]
+  const args = [CHAT_BIN, 'server', ...oursServerFlags(members), '--port', '0', '--key', join(dir, 'server_x25519'), '--state-dir', join(dir, `state${i}`), ...redisArgs, '--ready-json']
   const profile = values.profile === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', values.profile]
   const child = spawn(process.execPath, [...profile, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } })
-  const watch = new OutputWatch(child)
-  const listening = await watch.waitFor(/listening on 127\.0\.0\.1:(\d+)/, START_TIMEOUT_MS, child)
-  const key = await watch.waitFor(/^public key: (\S+)$/m, START_TIMEOUT_MS, child)
-  if (redisArgs.length > 0) await watch.waitFor(/shared through Redis/, START_TIMEOUT_MS, child)
-  return { proc: { name: `node${i + 1}`, child, pid: child.pid! }, endpoint: { protocol: 'ours', host: '127.0.0.1', port: Number(listening[1]), serverKey: key[1] } }
+  new OutputWatch(child) // keeps the output drained (and its tail) while the node runs
+  // The ready line comes after the banner, and after the "shared through Redis" line when shared.
+  const ready = await waitForReadyLine(child, 'stdout', START_TIMEOUT_MS)
+  return { proc: { name: `node${i + 1}`, child, pid: child.pid! }, endpoint: { protocol: 'ours', host: '127.0.0.1', port: ready.port, serverKey: ready.publicKey } }
 }
 
 async function freePort (): Promise<number> {
