@@ -19,6 +19,7 @@ import type { AskHostKey } from '../identity/host-key-verifier.js'
 import type { VerifyRemoteKey } from '../secure/options.js'
 import { LineSplitter, type SplitEvent } from '../chat/line-splitter.js'
 import { parseOptions, secondsOption } from './parse-options.js'
+import { plainConnectMessage } from './system-error.js'
 import { interruptible } from './interrupt.js'
 import { INITIATOR_KEY_OPTIONS, INITIATOR_KEY_USAGE, initiatorTrust, initiatorVerifier, loadInitiatorKey } from './tool-identity.js'
 import { runWeb, takeWebFlags, WEB_USAGE } from './connect-web.js'
@@ -160,22 +161,11 @@ async function connectFirst (options: ReconnectingChatOptions & { connect: (o: C
   throw new UsageError('missing HOST[:PORT]')
 }
 
-const SOCKET_FAILURES: Record<string, string> = {
-  ECONNREFUSED: 'connection refused',
-  EHOSTUNREACH: 'host unreachable',
-  ENETUNREACH: 'network unreachable',
-  ENOTFOUND: 'no such host',
-  EAI_AGAIN: 'the host name could not be resolved right now',
-  ETIMEDOUT: 'timed out',
-  ECONNRESET: 'connection reset'
-}
-
-/** Node's "connect ECONNREFUSED 1.2.3.4:5" as one plain sentence; the code (and so the exit code) stays. */
+/** Node's "connect ECONNREFUSED 1.2.3.4:5" in the CLI's one wording, naming the address as given; the code (and so the exit code) stays. */
 function clearerConnectError (err: unknown, target: { host: string, port: number }): unknown {
-  const code = (err as { code?: unknown } | null)?.code
-  if (typeof code !== 'string' || SOCKET_FAILURES[code] === undefined || (err as { syscall?: unknown }).syscall === undefined) return err
-  const where = target.host.includes(':') ? `[${target.host}]:${target.port}` : `${target.host}:${target.port}`
-  return Object.assign(new Error(`could not connect to ${where}: ${SOCKET_FAILURES[code]}`, { cause: err }), { code })
+  const message = plainConnectMessage(err, formatHostPort(target.host, target.port))
+  if (message === undefined) return err
+  return Object.assign(new Error(message, { cause: err }), { code: (err as { code: string }).code })
 }
 
 /**

@@ -55,10 +55,26 @@ export function plainSystemMessage (err: unknown): string | undefined {
   if (typeof err.path === 'string') return `cannot ${FILE_VERBS[err.syscall] ?? err.syscall} '${err.path}': ${reason}`
   const where = err.address === undefined ? err.hostname : hostPort(err.address, err.port)
   if (where === undefined) return undefined
-  if (err.syscall === 'connect') return `could not connect to ${where}: ${reason}`
+  if (err.syscall === 'connect') return connectSentence(where, reason)
   if (err.syscall === 'listen' || err.syscall === 'bind') return `could not listen on ${where}: ${reason}`
   if (err.syscall === 'getaddrinfo') return `could not look up '${where}': ${reason}`
   return undefined
+}
+
+/**
+ * The same sentence for any socket failure of a connection to `where`, as
+ * the user named it (a host name, not the address it resolved to), also
+ * when the failure came after connect (a reset in the handshake) or in
+ * the name lookup; undefined for anything else.
+ */
+export function plainConnectMessage (err: unknown, where: string): string | undefined {
+  if (!isSystemError(err) || typeof err.path === 'string') return undefined
+  const reason = REASONS[err.code]
+  return reason === undefined ? undefined : connectSentence(where, reason)
+}
+
+function connectSentence (where: string, reason: string): string {
+  return `could not connect to ${where}: ${reason}`
 }
 
 function isSystemError (err: unknown): err is SystemError {
