@@ -8,6 +8,7 @@ import net from 'node:net'
 import { ChatConnection } from '../lib/chat/client.js'
 import { generateKeyPair, type KeyPair } from '../lib/secure/keypair.js'
 import { SecureStream } from '../lib/secure/secure-stream.js'
+import { isLine } from './server-line.js'
 
 /** How to reach the server and as whom. */
 export interface MemberOptions {
@@ -53,9 +54,9 @@ export class Member {
     for (const line of lines) this.connection.sendLine(line)
   }
 
-  /** Resolves with the first line matching `pattern`; rejects after `ms` or when the connection ends without it. */
-  async waitFor (pattern: RegExp | string, ms = 10_000): Promise<string> {
-    const test = (l: string): boolean => typeof pattern === 'string' ? l === pattern : pattern.test(l)
+  /** Resolves with the first line equal to `pattern`, matching it or (a function) accepted by it; rejects after `ms` or when the connection ends without it. */
+  async waitFor (pattern: RegExp | string | ((line: string) => boolean), ms = 10_000): Promise<string> {
+    const test = (l: string): boolean => typeof pattern === 'string' ? l === pattern : typeof pattern === 'function' ? pattern(l) : pattern.test(l)
     const deadline = Date.now() + ms
     for (;;) {
       const found = this.lines.find(test)
@@ -116,7 +117,7 @@ export async function connectMember (options: MemberOptions, keepLines = true): 
   await stream.opened
   if (options.nick !== undefined) {
     try {
-      await member.waitFor(/^-- your nick is /)
+      await member.waitFor(isLine('self-nick'))
     } catch (err) {
       // Refused after the handshake (full, banned): the stream's error says why.
       connection.abort('gave up joining')

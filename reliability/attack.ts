@@ -18,6 +18,7 @@ import { parseArgs } from 'node:util'
 import type { AttackSpec } from './attacker.js'
 import { attackerAddresses, manyLoopbackAddresses } from './lib/loopback.js'
 import { connectMember } from '../harness/member.js'
+import { lineOf } from '../harness/server-line.js'
 import { printScenario, summaryTable, type Checked } from './lib/report.js'
 import type { Target } from './lib/probe.js'
 import { runScenario, type ScenarioFigures, type Watcher } from './lib/scenario.js'
@@ -388,12 +389,13 @@ async function talkerWatcher (target: Target): Promise<() => Promise<unknown>> {
   const seen = { received: 0, outOfOrder: 0, tooSlow: 0 }
   let next = 0
   observer.connection.on('line', (line: string) => {
-    const m = /^<talker> T (\d+) /.exec(line)
+    const said = lineOf('public', line)
+    const m = said?.from.nick === 'talker' && !said.from.verified ? /^T (\d+) /.exec(said.text) : null
     if (m !== null) {
       seen.received++
       if (Number(m[1]) !== next) seen.outOfOrder++
       next = Number(m[1]) + 1
-    } else if (/ left: too slow/.test(line)) seen.tooSlow++
+    } else if (lineOf('leave', line)?.reason.startsWith('too slow') === true) seen.tooSlow++
   })
   return async () => {
     const ended = observer.ended

@@ -17,6 +17,7 @@ import { ReconnectingChat } from '../lib/chat/client.js'
 import { generateKeyPair } from '../lib/secure/keypair.js'
 import { FaultProxy } from './lib/fault-proxy.js'
 import { connectMember, type Member } from '../harness/member.js'
+import { isLine } from '../harness/server-line.js'
 import { cliProbe, libraryProbe, probeRepeatedly, type ProbeResult, type Target } from './lib/probe.js'
 import { RssSampler, startAttack } from './lib/scenario.js'
 import { BIN, cliSpawn, ensureKeyFile, ServerProcess, sandbox, type Sandbox } from './lib/server-process.js'
@@ -68,8 +69,8 @@ const FAULTS: Fault[] = [
     what: '10 members (client processes) write half of a 1000-byte frame and are killed with SIGKILL',
     run: async ({ server, observer }) => {
       await killVictims(server, 'frame', 10)
-      await until(() => observer!.lines.filter((l) => /^-- v\d+ left: connection lost/.test(l)).length >= 10, 5000)
-      const left = observer!.lines.filter((l) => /^-- v\d+ left: connection lost/.test(l)).length
+      await until(() => observer!.lines.filter(isLine('leave', (m) => /^v\d+$/.test(m.who.nick) && m.reason.startsWith('connection lost'))).length >= 10, 5000)
+      const left = observer!.lines.filter(isLine('leave', (m) => /^v\d+$/.test(m.who.nick) && m.reason.startsWith('connection lost'))).length
       const truncated = countLog(server, 'disconnect', /middle of a frame.*ERR_TRUNCATED/)
       return {
         lines: [`the observer saw ${left} of 10 leave ("connection lost"); the server logged ${truncated} streams truncated in the middle of a frame (ERR_TRUNCATED)`],
@@ -93,7 +94,7 @@ const FAULTS: Fault[] = [
         await observer!.waitFor(`<${nick}> ${nick} line 10`, 15_000).catch(() => {})
         child.kill('SIGKILL')
         clearInterval(timer)
-        const left = await observer!.waitFor(new RegExp(`^-- ${nick} left: `), 10_000).catch(() => 'no leave seen')
+        const left = await observer!.waitFor(isLine('leave', (m) => m.who.nick === nick), 10_000).catch(() => 'no leave seen')
         const got = observer!.lines.filter((l) => l.startsWith(`<${nick}> `))
         const inOrder = got.every((l, k) => l === `<${nick}> ${nick} line ${k}`)
         lines.push(`${nick}: ${got.length} lines arrived whole and in order before the kill: ${inOrder ? 'yes' : 'NO'}; then "${left.replace(/ \(\d+ connected\)$/, '')}"`)
@@ -116,7 +117,7 @@ const FAULTS: Fault[] = [
       await observer!.waitFor('<stalled> tick 1', 10_000)
       const stalledAt = Date.now()
       proxy.stall()
-      const left = await observer!.waitFor(/^-- stalled left: /, 15_000).catch(() => 'no leave seen')
+      const left = await observer!.waitFor(isLine('leave', (m) => m.who.nick === 'stalled'), 15_000).catch(() => 'no leave seen')
       const droppedAfter = Date.now() - stalledAt
       clearInterval(timer)
       proxy.resume()
@@ -172,7 +173,7 @@ const FAULTS: Fault[] = [
       await sleep(300)
       cli.write('after the loss')
       const code = await cli.exited
-      const left = await observer!.waitFor(/^-- dropper left: /, 5000).catch(() => 'no leave seen')
+      const left = await observer!.waitFor(isLine('leave', (m) => m.who.nick === 'dropper'), 5000).catch(() => 'no leave seen')
       await proxy.close()
       const leaked = observer!.lines.filter((l) => /lost line|after the loss/.test(l))
       const problems: string[] = []
@@ -200,7 +201,7 @@ const FAULTS: Fault[] = [
       lib.on('close', () => {})
       await lib.start()
       const joined = ['resetcli', 'resetlib', ...(terminal === undefined ? [] : ['resetterm'])]
-      for (const nick of joined) await observer!.waitFor(new RegExp(`^-- ${nick} joined`), 15_000)
+      for (const nick of joined) await observer!.waitFor(isLine('join', (m) => m.who.nick === nick), 15_000)
       const before = observer!.lines.length
       const resetAt = Date.now()
       proxy.reset()
@@ -490,7 +491,7 @@ async function runFault (fault: Fault, box: Sandbox): Promise<Report> {
   let othersUnaffected: boolean | undefined
   if (observer !== undefined) {
     const witness = await libraryProbe(target, 'witness')
-    othersUnaffected = witness.served && observer.ended === undefined && await observer.waitFor(/^<witness> probe witness /, 5000).then(() => true, () => false)
+    othersUnaffected = witness.served && observer.ended === undefined && await observer.waitFor(isLine('public', (m) => m.from.nick === 'witness' && m.text.startsWith('probe witness ')), 5000).then(() => true, () => false)
     observer.connection.end()
   }
   sampler.stop()

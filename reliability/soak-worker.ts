@@ -12,6 +12,7 @@
  * every message it receives against each sender's sequence.
  */
 import { connectMember, type Member } from '../harness/member.js'
+import { lineOf } from '../harness/server-line.js'
 import { addTallies, SequenceChecker } from './lib/sequence-check.js'
 import { Histogram } from './lib/stats.js'
 
@@ -33,7 +34,9 @@ export type ToWorker =
   | { type: 'final', sent: Record<string, number>, drainMs: number }
   | { type: 'close' }
 
-const LINE = /^<(s\d+)> S (\d+) (\d+)$/
+/** What a soak sender says: `S SEQ SENT_MS`; the sender is a nick s1, s2, ... */
+const SENDER = /^s\d+$/
+const SAID = /^S (\d+) (\d+)$/
 
 interface Client {
   member: Member
@@ -83,10 +86,11 @@ async function join (): Promise<void> {
 function watch (member: Member): Client {
   const client: Client = { member, checker: new SequenceChecker(), sent: 0, timer: undefined }
   member.connection.on('line', (line: string) => {
-    const m = LINE.exec(line)
+    const said = lineOf('public', line)
+    const m = said !== undefined && !said.from.verified && SENDER.test(said.from.nick) ? SAID.exec(said.text) : null
     if (m === null) return
-    client.checker.receive(m[1]!, Number(m[2]))
-    latency.add(Date.now() - Number(m[3]))
+    client.checker.receive(said!.from.nick, Number(m[1]))
+    latency.add(Date.now() - Number(m[2]))
   })
   // Any connection that ends before we close it ourselves is a failure of the soak.
   void member.connection.done.catch(() => {}).finally(() => { if (!closing) unexpectedEnds++ })

@@ -12,6 +12,7 @@ import type { Rng } from '../rng.js'
 import { caseChunks, check, makeCase, type FuzzCase, type FuzzTarget } from '../target.js'
 import { CHAT_SCRIPTS, CHAT_TOKENS } from './chat-corpus.js'
 import { FORBIDDEN } from './sanitize.js'
+import { lineOf } from '../../harness/server-line.js'
 
 /**
  * The command parser and the room behind it, driven as the server drives
@@ -32,8 +33,6 @@ const KEYS = Array.from({ length: MEMBERS }, (_, i) => keyPairFromSecretKey(crea
 const OPERATOR = KEYS[0]!
 /** Tokens that reach the key paths of /ban and /unban with keys that exist. */
 const KEY_TOKENS = KEYS.map((k) => Buffer.from(' ' + k.toString('base64') + ' '))
-
-const ERROR_LINE = /^! .*\(([A-Z_]+)\)$/
 
 class Connection implements MemberConnection {
   readonly lines: string[] = []
@@ -139,7 +138,7 @@ function run (input: FuzzCase): string[] {
       const bad = FORBIDDEN.exec(line)
       check(bad === null, () => `a member was sent U+${bad![0].charCodeAt(0).toString(16).padStart(4, '0')} in ${JSON.stringify(line)}`)
       if (line.startsWith('! ')) {
-        const code = ERROR_LINE.exec(line)?.[1]
+        const code = lineOf('error', line)?.code
         check(code !== undefined && code in CHAT_CODES, () => `a refusal without a chat error code: ${JSON.stringify(line)}`)
         codes.add(code)
       }

@@ -5,6 +5,7 @@ import { connectChat, type ChatClientOptions } from '../../lib/chat/client.js'
 import { ChatServer, type ChatServerOptions } from '../../lib/chat/server.js'
 import { generateKeyPair, samePublicKey, type KeyPair } from '../../lib/secure/keypair.js'
 import { Member } from '../../harness/member.js'
+import { isLine } from '../../harness/server-line.js'
 
 /** A chat server on 127.0.0.1 with an ephemeral port; the teardown closes it. */
 export async function startServer (t: { teardown: (fn: () => unknown) => void }, options: Partial<ChatServerOptions> = {}): Promise<{ server: ChatServer, port: number, keyPair: KeyPair }> {
@@ -37,6 +38,6 @@ export async function join (port: number, serverKey: KeyPair, nick?: string, key
     ...extra
   })
   const member = new Member(connection)
-  await member.waitFor(/^-- your nick is /)
+  await member.waitFor(isLine('self-nick'))
   return member
 }
