@@ -2,15 +2,15 @@ import test from 'brittle'
 import { join } from 'node:path'
 import { SendPacer } from '../lib/chat/pacer.js'
 import { parseRateNotice, RateLimiter, rateNoticeText } from '../lib/chat/rate-limit.js'
-import { cli, tempHome, type Proc } from './helpers/tool-procs.js'
+import { bannerOf, cli, tempHome, type Proc } from './helpers/tool-procs.js'
 
 type Teardown = { teardown: (fn: () => unknown) => void }
 
 /** `noise-chat server` on 127.0.0.1:0; resolves with its port and key once it printed its banner. */
 async function server (t: Teardown, env: NodeJS.ProcessEnv, stateDir: string, ...args: string[]): Promise<{ proc: Proc, port: number, key: string }> {
-  const proc = cli(t, ['server', '--host', '127.0.0.1', '--port', '0', '--state-dir', stateDir, '--quiet', ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] })
-  const banner = await proc.waitStdout(/connect with: .*\n/)
-  return { proc, port: Number(/listening on 127\.0\.0\.1:(\d+)/.exec(banner)![1]), key: /^public key: (\S+)$/m.exec(banner)![1]!, }
+  const proc = cli(t, ['server', '--host', '127.0.0.1', '--port', '0', '--state-dir', stateDir, '--quiet', '--ready-json', ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] })
+  const { port, key } = await bannerOf(proc, 'stdout')
+  return { proc, port, key }
 }
 
 /** A piped `noise-chat connect` fed `input`; resolves with its exit code and output. */

@@ -9,6 +9,7 @@ import { writeKeyFile } from '../lib/identity/key-file.js'
 import { encodePublicKey, generateKeyPair, samePublicKey, type KeyPair } from '../lib/secure/keypair.js'
 import { join, tempDir, type TestMember } from './helpers/chat-net.js'
 import { TestRedis } from './helpers/redis-server.js'
+import { findReadyLine, type ReadyLine } from '../harness/ready-line.js'
 
 const BIN = fileURLToPath(new URL('../bin/noise-chat.js', import.meta.url))
 
@@ -42,7 +43,7 @@ async function sharedRoom (t: Teardown): Promise<Room> {
 /** `noise-chat server --redis` as a real process on 127.0.0.1, port 0, short heartbeats; killed at teardown. */
 async function startNode (t: Teardown, room: Room, ...extra: string[]): Promise<Node> {
   const args = [BIN, 'server', '--host', '127.0.0.1', '--port', '0', '--key', room.keyFile, '--rate', '0',
-    '--redis', room.redis.url, '--room', 'test', '--heartbeat', '0.2', '--node-timeout', '1.5', ...extra]
+    '--redis', room.redis.url, '--room', 'test', '--heartbeat', '0.2', '--node-timeout', '1.5', '--ready-json', ...extra]
   const child = spawn(process.execPath, args, { env: room.env, stdio: ['ignore', 'pipe', 'pipe'] })
   t.teardown(async () => {
     if (child.exitCode === null && child.signalCode === null) {
@@ -53,14 +54,16 @@ async function startNode (t: Teardown, room: Room, ...extra: string[]): Promise<
   let out = ''
   let err = ''
   child.stderr!.on('data', (d) => { err += d })
-  await new Promise<void>((resolve, reject) => {
+  // The ready line comes once the node is listening and shared through Redis.
+  const ready = await new Promise<ReadyLine>((resolve, reject) => {
     child.stdout!.on('data', (d) => {
       out += d
-      if (out.includes('shared through Redis')) resolve()
+      const line = findReadyLine(out)
+      if (line !== undefined) resolve(line)
     })
     child.once('exit', (code) => reject(new Error(`node exited ${String(code)}: ${err}`)))
   })
-  const port = Number(/listening on 127\.0\.0\.1:(\d+)/.exec(out)![1])
+  const port = ready.port
   return { child, port, stderr: () => err }
 }
 

@@ -6,16 +6,16 @@ import { join } from 'node:path'
 import { EventLineLimiter } from '../lib/chat/event-lines.js'
 import { writeKeyFile } from '../lib/identity/key-file.js'
 import { encodePublicKey, generateKeyPair } from '../lib/secure/keypair.js'
-import { cli, tempHome, type Proc } from './helpers/tool-procs.js'
+import { bannerOf, cli, tempHome, type Proc } from './helpers/tool-procs.js'
 
 type Teardown = { teardown: (fn: () => unknown) => void }
 
 /** `noise-chat server` on 127.0.0.1:0 with a --log; resolves with its port and key once it printed its banner. */
 async function server (t: Teardown, env: NodeJS.ProcessEnv, dir: string, ...args: string[]): Promise<{ proc: Proc, port: number, key: string, log: string }> {
   const log = join(dir, `events-${Math.random().toString(36).slice(2)}.log`)
-  const proc = cli(t, ['server', '--host', '127.0.0.1', '--port', '0', '--state-dir', join(dir, 'state'), '--log', log, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] })
-  const banner = await proc.waitStdout(/connect with: .*\n/)
-  return { proc, port: Number(/listening on 127\.0\.0\.1:(\d+)/.exec(banner)![1]), key: /^public key: (\S+)$/m.exec(banner)![1]!, log }
+  const proc = cli(t, ['server', '--host', '127.0.0.1', '--port', '0', '--state-dir', join(dir, 'state'), '--log', log, '--ready-json', ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] })
+  const { port, key } = await bannerOf(proc, 'stdout')
+  return { proc, port, key, log }
 }
 
 /** A piped `noise-chat connect` that sends `input` and exits. */

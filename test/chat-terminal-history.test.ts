@@ -1,7 +1,7 @@
 import test from 'brittle'
 import { join } from 'node:path'
 import { canRunOnTerminal, terminalClient } from '../reliability/lib/terminal-client.js'
-import { cli, tempHome } from './helpers/tool-procs.js'
+import { bannerOf, cli, tempHome } from './helpers/tool-procs.js'
 
 test('on a terminal (a pty), the history replayed on joining is marked as history', async (t) => {
   if (!await canRunOnTerminal()) {
@@ -9,10 +9,8 @@ test('on a terminal (a pty), the history replayed on joining is marked as histor
     return
   }
   const { dir, env } = tempHome(t)
-  const server = cli(t, ['server', '--host', '127.0.0.1', '--port', '0', '--state-dir', join(dir, 'state'), '--quiet'], { env, stdio: ['ignore', 'pipe', 'pipe'] })
-  const banner = await server.waitStdout(/connect with: .*\n/)
-  const port = /listening on 127\.0\.0\.1:(\d+)/.exec(banner)![1]!
-  const key = /^public key: (\S+)$/m.exec(banner)![1]!
+  const server = cli(t, ['server', '--host', '127.0.0.1', '--port', '0', '--state-dir', join(dir, 'state'), '--quiet', '--ready-json'], { env, stdio: ['ignore', 'pipe', 'pipe'] })
+  const { port, key } = await bannerOf(server, 'stdout')
   const alice = cli(t, ['connect', `127.0.0.1:${port}`, '--server-key', key, '--nick', 'alice'], { env })
   alice.child.stdin!.end('before you came\n')
   t.is(await alice.exited, 0)

@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import { connectChat } from '../lib/chat/client.js'
 import { generateKeyPair, parsePublicKey, samePublicKey } from '../lib/secure/keypair.js'
 import { TestMember } from './helpers/chat-net.js'
-import { cli, tempHome } from './helpers/tool-procs.js'
+import { bannerOf, cli, tempHome } from './helpers/tool-procs.js'
 import { ptyCli } from './helpers/pty.js'
 
 /** What an 80-column terminal shows for `output`, row by row, reading our \r\n breaks and its own wrap at the edge. */
@@ -21,10 +21,8 @@ function screenRows (output: string, columns: number): string[] {
 
 test("on a real terminal, a message padded to the edge cannot show a row that reads as another member's line", async (t) => {
   const { dir, env } = tempHome(t)
-  const server = cli(t, ['server', '--host', '127.0.0.1', '--port', '0', '--state-dir', join(dir, 'state'), '--rate', '0'], { env })
-  const banner = await server.waitStdout('connect with:')
-  const port = Number(/listening on 127\.0\.0\.1:(\d+)/.exec(banner)![1])
-  const key = /^public key: (\S+)$/m.exec(banner)![1]!
+  const server = cli(t, ['server', '--host', '127.0.0.1', '--port', '0', '--state-dir', join(dir, 'state'), '--rate', '0', '--ready-json'], { env })
+  const { port, key } = await bannerOf(server, 'stdout')
   const bobEnv = { ...env, XDG_CONFIG_HOME: join(dir, 'bob') }
   const term = ptyCli(t, ['connect', `127.0.0.1:${port}`, '--server-key', key, '--nick', 'bob'], { env: bobEnv, columns: 80 })
   await term.waitFor('-- in the room:')

@@ -6,15 +6,15 @@ import { NickRegistry, type Binding } from '../lib/chat/nick-registry.js'
 import type { ChatServerLogEvent } from '../lib/chat/server.js'
 import { encodePublicKey, generateKeyPair, parsePublicKey, samePublicKey, type KeyPair } from '../lib/secure/keypair.js'
 import { TestMember, startServer, join as joinServer, tempDir } from './helpers/chat-net.js'
-import { cli, tempHome, type Proc } from './helpers/tool-procs.js'
+import { bannerOf, cli, tempHome, type Proc } from './helpers/tool-procs.js'
 
 type T = Parameters<typeof tempHome>[0]
 
 /** `noise-chat server` with an authorized keys file; resolves once its banner is out. */
 async function serverWith (t: T, dir: string, env: NodeJS.ProcessEnv, authorized: string): Promise<{ proc: Proc, port: number, key: Buffer }> {
-  const proc = cli(t, ['server', '--host', '127.0.0.1', '--port', '0', '--state-dir', join(dir, 'state'), '--authorized-keys', authorized, '--rate', '0'], { env })
-  const banner = await proc.waitStdout('connect with:')
-  return { proc, port: Number(/listening on 127\.0\.0\.1:(\d+)/.exec(banner)![1]), key: parsePublicKey(/^public key: (\S+)$/m.exec(banner)![1]!) }
+  const proc = cli(t, ['server', '--host', '127.0.0.1', '--port', '0', '--state-dir', join(dir, 'state'), '--authorized-keys', authorized, '--rate', '0', '--ready-json'], { env })
+  const { port, key } = await bannerOf(proc, 'stdout')
+  return { proc, port, key: parsePublicKey(key) }
 }
 
 /** A member over a real connection, trusting exactly `serverKey`; resolves once it joined. */

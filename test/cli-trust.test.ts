@@ -5,7 +5,7 @@ import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { randomBytes } from 'node:crypto'
 import { fingerprint, parsePublicKey } from '../lib/secure/keypair.js'
-import { BIN, cli, tempHome, type Proc } from './helpers/tool-procs.js'
+import { BIN, bannerOf, cli, tempHome, type Proc } from './helpers/tool-procs.js'
 import { ptyCli } from './helpers/pty.js'
 
 type T = Parameters<typeof tempHome>[0]
@@ -13,10 +13,8 @@ type T = Parameters<typeof tempHome>[0]
 /** `noise-chat server` on 127.0.0.1:0 with a JSON log; resolves with its port, key and fingerprint once it printed its banner. */
 async function chatServer (t: T, env: NodeJS.ProcessEnv, dir: string, ...args: string[]): Promise<{ proc: Proc, port: number, key: string, fp: string, log: string }> {
   const log = join(dir, 'server.log')
-  const proc = cli(t, ['server', '--host', '127.0.0.1', '--port', '0', '--state-dir', join(dir, 'state'), '--log', log, ...args], { env })
-  const banner = await proc.waitStdout('connect with:')
-  const port = Number(/listening on 127\.0\.0\.1:(\d+)/.exec(banner)![1])
-  const key = /^public key: (\S+)$/m.exec(banner)![1]!
+  const proc = cli(t, ['server', '--host', '127.0.0.1', '--port', '0', '--state-dir', join(dir, 'state'), '--log', log, '--ready-json', ...args], { env })
+  const { port, key } = await bannerOf(proc, 'stdout')
   return { proc, port, key, fp: fingerprint(parsePublicKey(key)), log }
 }
 

@@ -75,10 +75,14 @@ export function cli (t: Teardown, args: string[], options: { env: NodeJS.Process
   return { child, stderr: () => stderr, stdout: () => stdout, exited, waitStderr, waitStdout }
 }
 
-/** Where a listening command started with --ready-json listens, and its key: from its ready line on stderr. */
-export async function bannerOf (proc: Proc): Promise<{ target: string, port: number, key: string }> {
-  const text = await proc.waitStderr(/^\{"event":"ready".*\n/m)
+/**
+ * Where a listening command started with --ready-json listens, and its
+ * key: from its ready line, on stderr (tunnel, listen) or stdout (server).
+ */
+export async function bannerOf (proc: Proc, which: 'stdout' | 'stderr' = 'stderr'): Promise<{ target: string, port: number, key: string, fingerprint: string }> {
+  const pattern = /^\{"event":"ready".*\n/m
+  const text = await (which === 'stdout' ? proc.waitStdout(pattern) : proc.waitStderr(pattern))
   const ready = findReadyLine(text)
   if (ready === undefined) throw new Error(`no ready line in:\n${text}`)
-  return { target: `127.0.0.1:${ready.port}`, port: ready.port, key: ready.publicKey }
+  return { target: `127.0.0.1:${ready.port}`, port: ready.port, key: ready.publicKey, fingerprint: ready.fingerprint }
 }

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { chromium, type BrowserContext } from 'playwright-core'
-import { cli, type Proc } from './tool-procs.js'
+import { bannerOf, cli, type Proc } from './tool-procs.js'
 
 interface Teardown {
   teardown: (fn: () => unknown) => void
@@ -38,14 +38,9 @@ export async function launchChromium (): Promise<{ context: BrowserContext, clos
 
 /** A chat server on 127.0.0.1 (port 0, or `port` for a restart) and what its banner says. */
 export async function chatServer (t: Teardown, env: NodeJS.ProcessEnv, port = 0, ...args: string[]): Promise<{ proc: Proc, port: number, key: string, fingerprint: string }> {
-  const proc = cli(t, ['server', '--host', '127.0.0.1', '--port', String(port), ...args], { env })
-  const out = await proc.waitStdout(/connect with:.*\n/)
-  return {
-    proc,
-    port: Number(/listening on 127\.0\.0\.1:(\d+)/.exec(out)![1]),
-    key: /^public key: (\S+)$/m.exec(out)![1]!,
-    fingerprint: /^fingerprint: (\S+)$/m.exec(out)![1]!
-  }
+  const proc = cli(t, ['server', '--host', '127.0.0.1', '--port', String(port), '--ready-json', ...args], { env })
+  const ready = await bannerOf(proc, 'stdout')
+  return { proc, port: ready.port, key: ready.key, fingerprint: ready.fingerprint }
 }
 
 /** `noise-chat connect ... --web`, once it printed the page's URL. */
