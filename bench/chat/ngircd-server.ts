@@ -6,13 +6,12 @@
  * limit off), plus a TLS port with a certificate made by openssl.
  */
 import { spawn, spawnSync } from 'node:child_process'
-import { once } from 'node:events'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import net from 'node:net'
 import os from 'node:os'
 import { join } from 'node:path'
 import { OutputWatch, stopProcess } from './process-output.js'
 import type { RunningServer, StartOptions, TargetName } from './target.js'
+import { freePort } from '../../harness/free-port.js'
 
 /** How long ngircd may take to say it is ready (GnuTLS makes DH parameters at start). */
 const START_TIMEOUT_MS = 60_000
@@ -127,15 +126,4 @@ function ngircdConfig (dir: string, plainPort: number, tlsPort: number): string 
   KeyFile = ${join(dir, 'key.pem')}
   Ports = ${tlsPort}
 `
-}
-
-/** A port free on 127.0.0.1 right now (bound, read and released). */
-async function freePort (): Promise<number> {
-  const server = net.createServer()
-  server.listen(0, '127.0.0.1')
-  await once(server, 'listening')
-  const port = (server.address() as net.AddressInfo).port
-  server.close()
-  await once(server, 'close')
-  return port
 }

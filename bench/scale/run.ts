@@ -15,7 +15,6 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { execFileSync } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import net from 'node:net'
 import os from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -33,6 +32,7 @@ import { runStep, waitQuiet, type StepResult } from '../chat/step.js'
 import type { Endpoint } from '../chat/target.js'
 import { writeKeyFile } from '../../lib/identity/key-file.js'
 import { generateKeyPair } from '../../lib/secure/keypair.js'
+import { freePort } from '../../harness/free-port.js'
 
 const SETUPS = ['embedded', 'redis-1', 'redis-2', 'redis-3'] as const
 type Setup = typeof SETUPS[number]
@@ -170,13 +170,6 @@ async function startNode (dir: string, i: number, redisArgs: string[]): Promise<
   return { proc: { name: `node${i + 1}`, child, pid: child.pid! }, endpoint: { protocol: 'ours', host: '127.0.0.1', port: ready.port, serverKey: ready.publicKey } }
 }
 
-async function freePort (): Promise<number> {
-  const server = net.createServer().listen(0, '127.0.0.1')
-  await new Promise((resolve) => server.once('listening', resolve))
-  const port = (server.address() as net.AddressInfo).port
-  await new Promise((resolve) => server.close(resolve))
-  return port
-}
 
 function markdown (outcomes: Outcome[], loadBefore: string, loadAfter: string): string {
   const embedded = outcomes.find((o) => o.setup === 'embedded')?.best?.deliveredPerS

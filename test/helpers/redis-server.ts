@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
-import net from 'node:net'
 import { tempDir } from './chat-net.js'
+import { freePort } from '../../harness/free-port.js'
 
 type Teardown = { teardown: (fn: () => unknown) => void }
 
@@ -65,15 +65,4 @@ export class TestRedis {
       child.once('exit', (code) => reject(new Error(`redis-server exited (${String(code)}) before it was ready:\n${output}`)))
     })
   }
-}
-
-/** A port nothing listens on now (taken from the kernel, then released). */
-async function freePort (): Promise<number> {
-  const server = net.createServer()
-  server.listen(0, '127.0.0.1')
-  await once(server, 'listening')
-  const port = (server.address() as net.AddressInfo).port
-  server.close()
-  await once(server, 'close')
-  return port
 }
