@@ -74,6 +74,15 @@ test('payloads survive a relay line and are found again with their fields', (t) 
   t.alike(found, [[7, 3, 42, 123456789], [7, 4, 0, 5]])
 })
 
+test('lines without a payload reach the other handler whole, in runs, and payload lines never do', (t) => {
+  const runs: string[] = []
+  const found: number[][] = []
+  const lines = `:s 001 m1 :hi\r\nPING :s\r\n:m3!~m3@127.0.0.1 PRIVMSG #room :${encodePayload(1, 2, 3, 4)}\r\n:m4!~m4@h JOIN :#room\r\n<m1> ~b1:2:x:4~ not a payload\n`
+  t.is(scanPayloads(Buffer.from(lines, 'latin1'), (...f) => found.push(f), (b) => runs.push(b.toString('latin1'))), 1)
+  t.alike(found, [[1, 2, 3, 4]])
+  t.alike(runs, [':s 001 m1 :hi\r\nPING :s\r\n', ':m4!~m4@h JOIN :#room\r\n<m1> ~b1:2:x:4~ not a payload\n'])
+})
+
 test('lines split across chunks are handed on whole, as bytes', (t) => {
   const blocks = new LineBlocks()
   t.is(blocks.push(Buffer.from('<m1> ~b1:2:')), undefined, 'no whole line yet')

@@ -5,7 +5,7 @@
  */
 import net from 'node:net'
 import tls from 'node:tls'
-import { LineBlocks, type LinkHandlers, type MemberLink, type ProtocolSigns } from './link.js'
+import { LineReader, type LinkHandlers, type MemberLink, type ProtocolSigns } from './link.js'
 import type { Endpoint } from './target.js'
 
 /** The channel every member joins. */
@@ -17,28 +17,37 @@ export const IRC_SIGNS: ProtocolSigns = { join: Buffer.from(' JOIN '), problem: 
 const WELCOME = Buffer.from(' 001 ')
 const PING = Buffer.from('PING ')
 const LINE_PING = Buffer.from('\nPING ')
+/** Bytes one read may hand over: a TLS record's most (16 KiB) and plenty of plain TCP's lines. */
+const READ_BUFFER_BYTES = 64 * 1024
+/**
+ * One read buffer for every member of this worker: Node reads into it
+ * (plain or decrypted) and calls back at once, so no Buffer is made per
+ * read and no stream machinery runs; a read's bytes are looked at only
+ * during the call, one member at a time.
+ */
+const readBuffer = Buffer.allocUnsafe(READ_BUFFER_BYTES)
 
 /** Connect member `nick`; lines (including the server's chores) and the close reach `handlers`. */
 export function connectIrc (endpoint: Endpoint, nick: string, handlers: LinkHandlers): MemberLink {
-  const socket = endpoint.protocol === 'irc-tls'
-    ? tls.connect({ host: endpoint.host, port: endpoint.port, ca: endpoint.caPem === undefined ? [] : [endpoint.caPem] })
-    : net.connect({ host: endpoint.host, port: endpoint.port })
-  socket.setNoDelay(true)
-  const blocks = new LineBlocks()
   let welcomed = false
-  let reason = 'closed'
-  const ready = endpoint.protocol === 'irc-tls' ? 'secureConnect' : 'connect'
-  socket.once(ready, () => socket.write(`NICK ${nick}\r\nUSER ${nick} 0 * :bench\r\n`))
-  socket.on('data', (data: Buffer) => {
-    const bytes = blocks.push(data)
-    if (bytes === undefined) return
-    if (!welcomed && bytes.includes(WELCOME)) {
+  const other = (lines: Buffer): void => {
+    if (!welcomed && lines.includes(WELCOME)) {
       welcomed = true
       socket.write(`JOIN ${IRC_CHANNEL}\r\n`)
     }
-    if (startsWith(bytes, PING) || bytes.includes(LINE_PING)) answerPings(bytes.toString('latin1'), socket)
-    handlers.lines(bytes)
-  })
+    if (startsWith(lines, PING) || lines.includes(LINE_PING)) answerPings(lines.toString('latin1'), socket)
+    handlers.other(lines)
+  }
+  const reader = new LineReader(handlers.payload, other)
+  const onread: net.OnReadOpts = { buffer: readBuffer, callback: (length: number, buffer: Uint8Array) => { reader.push(buffer.subarray(0, length)); return true } }
+  const socket = endpoint.protocol === 'irc-tls'
+    // tls.connect takes onread as net.connect does (Node >= 14.17); @types/node leaves it out of ConnectionOptions.
+    ? tls.connect({ host: endpoint.host, port: endpoint.port, ca: endpoint.caPem === undefined ? [] : [endpoint.caPem], onread } as tls.ConnectionOptions)
+    : net.connect({ host: endpoint.host, port: endpoint.port, onread })
+  socket.setNoDelay(true)
+  let reason = 'closed'
+  const ready = endpoint.protocol === 'irc-tls' ? 'secureConnect' : 'connect'
+  socket.once(ready, () => socket.write(`NICK ${nick}\r\nUSER ${nick} 0 * :bench\r\n`))
   socket.on('end', () => {
     reason = 'the server ended the connection'
     socket.end()

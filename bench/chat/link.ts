@@ -1,14 +1,21 @@
 /**
  * One bench member's connection, whatever the server: it joins the room,
- * says lines, and hands the worker whole lines of what arrives (as latin1
- * text: every byte the bench looks for is ASCII, and latin1 decodes
- * fastest). Protocol chores (IRC registration, PING) stay inside a link.
+ * says lines, and hands the worker each payload that arrives (with the
+ * time its bytes were read) and the lines that carry none, as bytes:
+ * nothing is decoded to text. Protocol chores (IRC registration, PING)
+ * stay inside a link.
  */
+import { nowUs, scanPayloads, type OtherLines } from './payload.js'
+
+/** Called for each payload received: its fields and when its bytes were read (monotonic microseconds). */
+export type ReceivedPayload = (step: number, sender: number, seq: number, sentUs: number, receivedUs: number) => void
 
 /** What a link tells the worker. */
 export interface LinkHandlers {
-  /** Whole lines arrived (one or more, each ending in \n), as the bytes received. */
-  lines: (bytes: Buffer) => void
+  /** A payload arrived. */
+  payload: ReceivedPayload
+  /** Whole lines without a payload arrived (joins, problems), as the bytes received. */
+  other: OtherLines
   /** The connection is gone; `reason` says why (clean or not). */
   closed: (reason: string) => void
 }
@@ -54,5 +61,27 @@ export class LineBlocks {
     if (nl === bytes.byteLength - 1) return bytes
     this.carry = Buffer.from(bytes.subarray(nl + 1))
     return bytes.subarray(0, nl + 1)
+  }
+}
+
+/**
+ * Everything a link does with arriving bytes: whole lines (LineBlocks),
+ * then their payloads, stamped once per read, and the other lines.
+ */
+export class LineReader {
+  private readonly blocks = new LineBlocks()
+  private receivedUs = 0
+  private readonly visit: (step: number, sender: number, seq: number, sentUs: number) => void
+
+  constructor (payload: ReceivedPayload, private readonly other: OtherLines) {
+    this.visit = (step, sender, seq, sentUs) => payload(step, sender, seq, sentUs, this.receivedUs)
+  }
+
+  /** Bytes read from the connection; they are only looked at during the call (a reused read buffer is fine). */
+  push (chunk: Uint8Array): void {
+    const bytes = this.blocks.push(chunk)
+    if (bytes === undefined) return
+    this.receivedUs = nowUs()
+    scanPayloads(bytes, this.visit, this.other)
   }
 }

@@ -8,7 +8,7 @@ import net from 'node:net'
 import { CHAT_IDLE_TIMEOUT_MS, CHAT_KEEP_ALIVE_MS } from '../../lib/constants.js'
 import { generateKeyPair, parsePublicKey } from '../../lib/secure/keypair.js'
 import { SecureStream } from '../../lib/secure/secure-stream.js'
-import { LineBlocks, type LinkHandlers, type MemberLink, type ProtocolSigns } from './link.js'
+import { LineReader, type LinkHandlers, type MemberLink, type ProtocolSigns } from './link.js'
 import type { Endpoint } from './target.js'
 
 /** Lines of ours: `-- NICK joined (N connected)`, `! TEXT (CODE)`. */
@@ -29,12 +29,9 @@ export function connectOurs (endpoint: Endpoint, nick: string, handlers: LinkHan
     keepAlive: CHAT_KEEP_ALIVE_MS,
     idleTimeout: CHAT_IDLE_TIMEOUT_MS
   })
-  const blocks = new LineBlocks()
+  const reader = new LineReader(handlers.payload, handlers.other)
   let reason = 'closed'
-  stream.on('data', (data: unknown) => {
-    const bytes = blocks.push(data as Buffer)
-    if (bytes !== undefined) handlers.lines(bytes)
-  })
+  stream.on('data', (data: unknown) => reader.push(data as Buffer))
   stream.on('end', () => {
     reason = 'the server ended the connection'
     stream.end()

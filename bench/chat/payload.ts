@@ -36,29 +36,56 @@ export function encodePayload (step: number, sender: number, seq: number, sentUs
 
 /** Called for each payload found. */
 export type PayloadVisitor = (step: number, sender: number, seq: number, sentUs: number) => void
+/** Called with whole lines (one or more, in a row) that carry no payload: joins, problems, protocol chores. */
+export type OtherLines = (lines: Buffer) => void
 
-const MARKER_BYTES = Buffer.from(PAYLOAD_MARKER, 'latin1')
+const NEWLINE = 0x0a
+/** The marker's second byte: `~` then `b`. */
+const MARKER_SECOND = PAYLOAD_MARKER.charCodeAt(1)
 
 /**
  * Find every payload in `bytes` (whole lines, as received) and call
- * `visit` with its fields. A marker not followed by four well-formed
- * numbers is skipped. Returns how many were found. It reads the bytes
- * where they are (a native search for the marker, then the digits): no
- * text is decoded, so counting costs the same whatever the server's
- * wire looks like.
+ * `visit` with its fields; hand each run of lines that carry none to
+ * `other`. A marker not followed by four well-formed numbers is skipped.
+ * Returns how many payloads were found. It reads the bytes where they
+ * are, line by line, with native searches for single bytes (a newline,
+ * the marker's `~`), which cost a few nanoseconds each where a search for
+ * a multi-byte needle costs a hundred: no text is decoded, nothing is
+ * allocated for a line with a payload, so counting costs the same
+ * whatever the server's wire looks like.
  */
-export function scanPayloads (bytes: Uint8Array, visit: PayloadVisitor): number {
+export function scanPayloads (bytes: Uint8Array, visit: PayloadVisitor, other?: OtherLines): number {
   const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  const n = buf.byteLength
   let found = 0
-  let at = buf.indexOf(MARKER_BYTES)
-  while (at !== -1) {
-    const end = readFields(buf, at + 2)
-    if (end !== -1) {
+  let start = 0
+  /** Start of the run of payload-less lines not yet handed to `other`. */
+  let otherFrom = -1
+  let tilde = buf.indexOf(TILDE)
+  while (start < n) {
+    const nl = buf.indexOf(NEWLINE, start)
+    const end = nl === -1 ? n : nl + 1
+    let inLine = 0
+    while (tilde !== -1 && tilde < end) {
+      const fieldsEnd = buf[tilde + 1] === MARKER_SECOND ? readFields(buf, tilde + 2) : -1
+      if (fieldsEnd === -1) {
+        tilde = buf.indexOf(TILDE, tilde + 1)
+        continue
+      }
       visit(fields[0], fields[1], fields[2], fields[3])
-      found++
+      inLine++
+      tilde = buf.indexOf(TILDE, fieldsEnd)
     }
-    at = buf.indexOf(MARKER_BYTES, end === -1 ? at + 2 : end)
+    if (inLine === 0) {
+      if (otherFrom === -1) otherFrom = start
+    } else {
+      found += inLine
+      if (otherFrom !== -1 && other !== undefined) other(buf.subarray(otherFrom, start))
+      otherFrom = -1
+    }
+    start = end
   }
+  if (otherFrom !== -1 && other !== undefined) other(buf.subarray(otherFrom, n))
   return found
 }
 

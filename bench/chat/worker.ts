@@ -11,7 +11,7 @@ import type {
 } from './ipc.js'
 import type { LinkHandlers, MemberLink, ProtocolSigns } from './link.js'
 import { connectOurs, OURS_SIGNS } from './ours-link.js'
-import { countOccurrences, encodePayload, nowUs, scanPayloads, type PayloadVisitor } from './payload.js'
+import { countOccurrences, encodePayload, nowUs } from './payload.js'
 import { dueAtUs, dueBy, messagesPerSender, senderPhase } from './schedule.js'
 import { ReceiveTally } from './tally.js'
 import type { Endpoint } from './target.js'
@@ -59,12 +59,9 @@ function connectMember (endpoint: Endpoint, held: Held): Promise<boolean> {
   return new Promise((resolve) => {
     const timer = setTimeout(() => { held.link?.close(); resolve(false) }, JOIN_TIMEOUT_MS)
     const problemAfterNewline = Buffer.concat([Buffer.from('\n'), signs.problem])
-    const visit: PayloadVisitor = (step, sid, seq, sentUs) => tally.deliver(held.slot, held.index, step, sid, seq, sentUs, receivedAt)
-    let receivedAt = 0
     const handlers: LinkHandlers = {
-      lines: (bytes) => {
-        receivedAt = nowUs()
-        scanPayloads(bytes, visit)
+      payload: (step, sid, seq, sentUs, receivedUs) => tally.deliver(held.slot, held.index, step, sid, seq, sentUs, receivedUs),
+      other: (bytes) => {
         const j = countOccurrences(bytes, signs.join)
         if (j > 0) {
           joins += j
