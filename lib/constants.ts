@@ -32,6 +32,9 @@ export const TAG_BYTES = 16
 /** BLAKE2b hash length: the size of the handshake hash. */
 export const HASH_BYTES = 64
 
+/** BLAKE2b's block size: HMAC pads its key to one block (RFC 2104). */
+export const HASH_BLOCK_BYTES = 128
+
 /** msg1 body: the initiator's ephemeral key alone (PROTOCOL.md 3). */
 export const MSG1_BYTES = 32
 

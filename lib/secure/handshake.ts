@@ -1,7 +1,8 @@
-import NoiseState from 'noise-handshake'
+import type NoiseState from 'noise-handshake'
 import sodium from 'sodium-native'
 import { HASH_BYTES, MSG1_BYTES, MSG2_MIN_BYTES, MSG3_MIN_BYTES } from '../constants.js'
 import { secureStreamError } from '../errors.js'
+import { NativeKdfNoiseState } from './noise-state.js'
 
 const EMPTY = Buffer.alloc(0)
 
@@ -52,7 +53,8 @@ export interface HandshakeResult {
  *     initiator: writeMessage1 -> readMessage2 -> (verify) -> writeMessage3
  *     responder: readMessage1 -> writeMessage2 -> readMessage3 -> (verify)
  *
- * noise-handshake does the Noise state machine. Two of its habits shape
+ * noise-handshake does the Noise state machine (with our key derivation,
+ * noise-state.ts). Two of its habits shape
  * this wrapper: it reads any non-Buffer as hex, so we only ever pass
  * Buffers; and on completion it zeroes the remote ephemeral key inside the
  * buffer handed to recv(), so we hand it a copy and keep copies of what we
@@ -81,7 +83,7 @@ export class Handshake {
     this.isInitiator = isInitiator
     const s = { publicKey: Buffer.from(staticKeyPair.publicKey), secretKey: Buffer.from(staticKeyPair.secretKey) }
     this.staticCopy = s
-    this.noise = new NoiseState('XX', isInitiator, s)
+    this.noise = new NativeKdfNoiseState('XX', isInitiator, s)
     this.noise.initialise(Buffer.from(prologue))
     if (ephemeral !== undefined) {
       this.noise.e = { publicKey: Buffer.from(ephemeral.publicKey), secretKey: Buffer.from(ephemeral.secretKey) }

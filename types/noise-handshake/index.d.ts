@@ -30,6 +30,18 @@ declare module 'noise-handshake' {
     /** The running handshake hash h (64 bytes) before completion; null after. */
     digest: Buffer | null
     initialise (prologue: Buffer, remoteStatic?: Buffer): void
+    /** The Diffie-Hellman function (dh.js): X25519 of a remote public key and our key pair's secret. */
+    protected curve: { dh (publicKey: Buffer, keyPair: KeyPair): Buffer }
+    /** ck of the Noise spec; null after completion. */
+    chainingKey: Buffer | null
+    /** The current cipher key k; null before the first MixKey and after completion. */
+    key: Buffer | null
+    /** Sets k (a 32-byte view) and resets the nonce. */
+    protected initialiseKey (key: Buffer): void
+    /** MixKey(DH(remoteKey, localKey)), as symmetric-state.js does it. */
+    protected mixKey (remoteKey: Buffer, localKey: KeyPair): void
+    /** Split(): [k1, k2], 32-byte views. */
+    protected split (): Buffer[]
     send (payload?: Buffer): Buffer
     recv (message: Buffer): Buffer
   }

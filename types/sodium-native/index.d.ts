@@ -16,6 +16,8 @@ declare module 'sodium-native' {
     crypto_kx_keypair (pk: Uint8Array, sk: Uint8Array): void
     randombytes_buf (buf: Uint8Array): void
     sodium_memzero (buf: Uint8Array): void
+    /** BLAKE2b of input into output (16..64 bytes), keyed when key is given. */
+    crypto_generichash (output: Uint8Array, input: Uint8Array, key?: Uint8Array): void
     sodium_malloc (size: number): Buffer
   }
   export default sodium
