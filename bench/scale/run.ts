@@ -11,6 +11,7 @@
  *
  *   npm run bench:scale                       members 50, senders 10, 3 s steps
  *   npm run bench:scale -- --members 100 --senders 20 --step-ms 5000 --setups embedded,redis-3
+ *   npm run bench:scale -- --help
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { execFileSync } from 'node:child_process'
@@ -51,31 +52,85 @@ interface Outcome {
   steps: string[]
 }
 
-const { values } = parseArgs({
-  options: {
-    members: { type: 'string', default: '50' },
-    senders: { type: 'string', default: '10' },
-    'step-ms': { type: 'string', default: '3000' },
-    'max-steps': { type: 'string', default: '7' },
-    'start-rate': { type: 'string', default: '400' },
-    workers: { type: 'string', default: '2' },
-    setups: { type: 'string', default: SETUPS.join(',') },
-    /** Run the nodes under node --cpu-prof, writing the profiles into this directory. */
-    profile: { type: 'string' }
+const USAGE = `usage: node dist/bench/scale/run.js [options]
+
+  --members N        members in the room (default 50)
+  --senders N        members that send, the first N (default 10)
+  --step-ms MS       sending time of one step (default 3000)
+  --max-steps N      most steps of the rate search per set-up (default 7)
+  --start-rate R     first rate tried, msg/s (default 400)
+  --workers N        generator processes (default 2)
+  --setups LIST      comma-separated, of ${SETUPS.join(',')} (default all)
+  --profile DIR      run the nodes under node --cpu-prof, profiles into DIR
+  --out FILE         where the results go (default bench/SCALE-RESULTS.md)
+  --help             this text
+
+Each step also prints the nodes' CPU seconds per 1000 deliveries (load-insensitive).`
+
+/** A bad command line: a one-line message and exit status 2, not a stack trace. */
+class UsageError extends Error {}
+
+function parseCommandLine (argv: string[]): { values: Record<string, string | boolean | undefined> } {
+  try {
+    return parseArgs({
+      args: argv,
+      options: {
+        members: { type: 'string', default: '50' },
+        senders: { type: 'string', default: '10' },
+        'step-ms': { type: 'string', default: '3000' },
+        'max-steps': { type: 'string', default: '7' },
+        'start-rate': { type: 'string', default: '400' },
+        workers: { type: 'string', default: '2' },
+        setups: { type: 'string', default: SETUPS.join(',') },
+        profile: { type: 'string' },
+        out: { type: 'string', default: RESULTS_FILE },
+        help: { type: 'boolean', default: false }
+      }
+    })
+  } catch (err) {
+    throw new UsageError((err as Error).message)
   }
-})
-const members = Number(values.members)
-const senders = Number(values.senders)
-const stepMs = Number(values['step-ms'])
-const setups = values.setups!.split(',') as Setup[]
+}
+
+function positive (name: string): number {
+  const n = Number(values[name])
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`--${name} must be a positive whole number, not ${String(values[name])}`)
+  return n
+}
+
+let values: Record<string, string | boolean | undefined> = {}
+let members = 0
+let senders = 0
+let stepMs = 0
+let setups: Setup[] = []
 
 async function main (): Promise<void> {
+  try {
+    values = parseCommandLine(process.argv.slice(2)).values
+    if (values.help === true) {
+      process.stdout.write(USAGE + '\n')
+      return
+    }
+    members = positive('members')
+    senders = positive('senders')
+    stepMs = positive('step-ms')
+    for (const name of ['max-steps', 'start-rate', 'workers']) positive(name)
+    if (senders > members) throw new UsageError(`--senders (${senders}) must not exceed --members (${members})`)
+    setups = String(values.setups).split(',') as Setup[]
+    const unknown = setups.filter((s) => !(SETUPS as readonly string[]).includes(s))
+    if (unknown.length > 0 || setups.length === 0) throw new UsageError(`--setups takes ${SETUPS.join(', ')}; not ${unknown.join(', ')}`)
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err
+    process.stderr.write(`bench:scale: ${err.message}\n(--help lists the options)\n`)
+    process.exitCode = 2
+    return
+  }
   const load = execFileSync('uptime', { encoding: 'utf8' }).trim()
   log(`bench:scale: ${members} members, ${senders} senders, ${stepMs} ms steps; ${load}`)
   const outcomes: Outcome[] = []
   for (const setup of setups) outcomes.push(await measure(setup))
   const report = markdown(outcomes, load, execFileSync('uptime', { encoding: 'utf8' }).trim())
-  writeFileSync(RESULTS_FILE, report)
+  writeFileSync(String(values.out), report)
   process.stdout.write('\n' + report)
 }
 
@@ -117,7 +172,10 @@ async function measure (setup: Setup): Promise<Outcome> {
       const cpu: Record<string, number> = {}
       watched.forEach((p, i) => { cpu[p.name] = 100 * (readCpuSeconds(p.pid) - before[i]!) / wallS })
       search.record(rate, result.passed)
-      const line = `${setup} ${rate} msg/s: ${result.passed ? 'pass' : 'FAIL'}, ${Math.round(result.deliveredPerS)} deliveries/s, p99 ${result.p99Ms.toFixed(1)} ms${result.passed ? '' : ' (' + result.why.join('; ') + ')'}`
+      const nodeCpuS = watched.reduce((a, p, i) => p.name.startsWith('node') ? a + readCpuSeconds(p.pid) - before[i]! : a, 0)
+      // CPU per delivery does not depend on what else the machine runs, as throughput does: the A/B figure.
+      const perK = result.received > 0 ? (1000 * nodeCpuS / result.received).toFixed(4) : '-'
+      const line = `${setup} ${rate} msg/s: ${result.passed ? 'pass' : 'FAIL'}, ${Math.round(result.deliveredPerS)} deliveries/s, p99 ${result.p99Ms.toFixed(1)} ms, nodes ${perK} CPU s per 1000 deliveries${result.passed ? '' : ' (' + result.why.join('; ') + ')'}`
       log(line)
       steps.push(line)
       if (result.passed && (best === undefined || result.rate > best.rate)) {
@@ -162,7 +220,7 @@ async function startRedis (dir: string, port: number): Promise<Proc> {
 /** A `noise-chat server` with the chat bench's flags, plus --redis when shared; one key for all nodes. */
 async function startNode (dir: string, i: number, redisArgs: string[]): Promise<{ proc: Proc, endpoint: Endpoint }> {
   const args = [CHAT_BIN, 'server', ...oursServerFlags(members), '--port', '0', '--key', join(dir, 'server_x25519'), '--state-dir', join(dir, `state${i}`), ...redisArgs, '--ready-json']
-  const profile = values.profile === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', values.profile]
+  const profile = values.profile === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', String(values.profile)]
   const child = spawn(process.execPath, [...profile, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } })
   new OutputWatch(child) // keeps the output drained (and its tail) while the node runs
   // The ready line comes after the banner, and after the "shared through Redis" line when shared.
