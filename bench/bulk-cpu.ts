@@ -5,7 +5,7 @@
  * process spends on a fixed amount of work mostly is). Each process counts
  * from the end of its handshake to the end of its part of the transfer.
  *
- *   node dist/bench/bulk-cpu.js [ours|tls-chacha|tls-aes|tcp] [bytes] [chunk]
+ *   node dist/bench/bulk-cpu.js [ours|tls-chacha|tls-aes128|tls-aes|tcp] [bytes] [chunk]
  *
  * BULK_CALLGRIND=sender (or receiver) runs that process under
  * `valgrind --tool=callgrind`, writing callgrind.out.<role>.<pid> here, for
@@ -22,7 +22,11 @@ import { acceptAnyKey } from '../lib/secure/options.js'
 import { SecureStream } from '../lib/secure/secure-stream.js'
 
 const GIB = 1024 ** 3
-const SUITES: Record<string, string> = { 'tls-chacha': 'TLS_CHACHA20_POLY1305_SHA256', 'tls-aes': 'TLS_AES_256_GCM_SHA384' }
+const SUITES: Record<string, string> = {
+  'tls-chacha': 'TLS_CHACHA20_POLY1305_SHA256',
+  'tls-aes128': 'TLS_AES_128_GCM_SHA256',
+  'tls-aes': 'TLS_AES_256_GCM_SHA384'
+}
 
 interface Stream extends NodeJS.EventEmitter { write: (b: Buffer, cb?: () => void) => boolean, end: (cb?: () => void) => unknown, resume: () => unknown }
 interface Cert { keyPem: string, certPem: string }
