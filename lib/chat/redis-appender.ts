@@ -3,8 +3,9 @@ import { REDIS_BATCH_MAX_BYTES, REDIS_LINGER_MS } from '../constants.js'
 import { BatchWriter } from './redis-batch.js'
 
 /**
- * A node's writing end of the room's stream. What the node appends in one
- * event-loop turn becomes one stream entry (a batch, lib/chat/redis-batch.ts),
+ * A node's writing end of the room's stream. What the node appends between
+ * two XADDs becomes one stream entry (a batch, lib/chat/redis-batch.ts; several
+ * past REDIS_BATCH_MAX_BYTES):
  * at most one XADD is in flight, and XADDs are at least REDIS_LINGER_MS
  * apart: what comes meanwhile waits for the next entry. So a busy node
  * sends one command per few milliseconds however many lines its members

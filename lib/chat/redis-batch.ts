@@ -1,6 +1,6 @@
 /**
  * The body of one stream entry of a room shared through Redis: everything
- * one node appended in one event-loop turn, in order (docs/SCALING.md,
+ * one node appended between two of its XADDs, in order (docs/SCALING.md,
  * "What is in Redis"). A batch is a run of items, each
  *
  *   tag (1 byte) | length (uint32 BE) | payload

@@ -83,8 +83,9 @@ function roomKeys (room: string): { stream: string, members: string, nicks: stri
  * /msg, nick checks, /kick and /ban work on them as on local ones, and
  * their own node does the delivering.
  *
- * What a node appends in one event-loop turn is one stream entry, a batch
- * (StreamAppender, lib/chat/redis-batch.ts); replies are read as Buffers
+ * What a node appends between two XADDs (one in flight, at least
+ * REDIS_LINGER_MS apart) is one stream entry, a batch (StreamAppender,
+ * lib/chat/redis-batch.ts); replies are read as Buffers
  * and each line is delivered as a view into the reply, never copied or
  * turned into a string. Each entry carries its node's id and a sequence
  * number, so an entry the client library sent twice (it resends what was in
