@@ -174,7 +174,7 @@ async function measure (setup: Setup): Promise<Outcome> {
       search.record(rate, result.passed)
       const nodeCpuS = watched.reduce((a, p, i) => p.name.startsWith('node') ? a + readCpuSeconds(p.pid) - before[i]! : a, 0)
       // CPU per delivery does not depend on what else the machine runs, as throughput does: the A/B figure.
-      const perK = result.received > 0 ? (1000 * nodeCpuS / result.received).toFixed(4) : '-'
+      const perK = result.received > 0 ? (1000 * nodeCpuS / result.received).toPrecision(3) : '-'
       const line = `${setup} ${rate} msg/s: ${result.passed ? 'pass' : 'FAIL'}, ${Math.round(result.deliveredPerS)} deliveries/s, p99 ${result.p99Ms.toFixed(1)} ms, nodes ${perK} CPU s per 1000 deliveries${result.passed ? '' : ' (' + result.why.join('; ') + ')'}`
       log(line)
       steps.push(line)
