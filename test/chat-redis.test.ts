@@ -5,7 +5,8 @@ import { writeFile } from 'node:fs/promises'
 import { join as joinPath } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { Redis } from 'ioredis'
-import { readBatch } from '../lib/chat/redis-batch.js'
+import { BatchWriter, readBatch } from '../lib/chat/redis-batch.js'
+import { encodeMessage } from '../lib/chat/messages.js'
 import { connectChat, ReconnectingChat } from '../lib/chat/client.js'
 import { writeKeyFile } from '../lib/identity/key-file.js'
 import { encodePublicKey, generateKeyPair, samePublicKey, type KeyPair } from '../lib/secure/keypair.js'
@@ -152,6 +153,29 @@ test('redis: an entry appended twice (the client resends what was in flight when
   await a.waitFor('<a> after the copy')
   await b.waitFor('<a> after the copy')
   for (const m of [a, b]) t.is(said(m).filter((l) => l === '<a> only once').length, 1, 'the copy was dropped')
+})
+
+test('redis: entries a node never read (a jump in another node\'s numbering: trimmed, or lost by Redis) are announced as a gap, not passed over in silence', async (t) => {
+  const room = await sharedRoom(t)
+  const node = await startNode(t, room)
+  const a = await member(t, room, node, 'a')
+  const redis = redisClient(t, room)
+  // Entries as another node writes them: its id, its numbering, a batch of one line each.
+  const append = async (seq: number, text: string): Promise<void> => {
+    const batch = new BatchWriter()
+    batch.line(Buffer.from(encodeMessage({ kind: 'announce', text })))
+    await redis.xadd('noise-chat:room:test:stream', '*', 'n', 'ghost', 's', String(seq), 'b', batch.bytes())
+  }
+  await append(1, 'ghost one')
+  await append(2, 'ghost two')
+  await a.waitFor(/ghost two/)
+  t.absent(a.lines.some((l) => /missed part of the room/.test(l)), 'entries in unbroken order raise nothing')
+  await append(5, 'ghost five')
+  await a.waitFor(/ghost five/)
+  const gap = a.lines.findIndex((l) => /missed part of the room's conversation \(2 batches/.test(l))
+  t.ok(gap >= 0, 'the gap of two entries is announced')
+  t.ok(gap < a.lines.findIndex((l) => /ghost five/.test(l)), 'before the line after it')
+  await until(() => /missed 2 stream entries of node ghost/.test(node.stderr()), 'the log line')
 })
 
 test('redis: history on join, presence (/names, /whois, join and leave) and /msg, /reply across nodes', async (t) => {

@@ -365,7 +365,10 @@ export class RedisRoomNode implements FanOut<Member>, RoomSync, SharedRoom {
   private deliver (id: Buffer, raw: Buffer[]): void {
     this.lastId = id.toString('latin1')
     const { node, seq, body } = entryFields(raw)
-    if (body === undefined || seq <= (this.seen.get(node) ?? 0)) return
+    const last = this.seen.get(node)
+    if (body === undefined || seq <= (last ?? 0)) return
+    // A node numbers its entries one by one: a jump means entries this node never read (trimmed while it was behind, or lost by Redis).
+    if (last !== undefined && seq > last + 1) this.missed(node, seq - last - 1)
     this.seen.set(node, seq)
     if (node === this.nodeId && this.pendingClaims.size > 0) {
       for (const [member, claim] of this.pendingClaims) if (claim <= seq) this.pendingClaims.delete(member)
@@ -373,6 +376,12 @@ export class RedisRoomNode implements FanOut<Member>, RoomSync, SharedRoom {
     this.entryNode = node
     this.entryAtMs = idTime(this.lastId)
     readBatch(body, this.visitor)
+  }
+
+  /** Say so, rather than let a gap in the conversation pass unseen. */
+  private missed (node: string, entries: number): void {
+    this.options.log?.(`missed ${entries} stream entries of node ${node} (trimmed by MAXLEN ~ before this node read them, or lost by Redis)`)
+    this.local.broadcast(encodeMessage({ kind: 'announce', text: `this server missed part of the room's conversation (${entries} batch${entries === 1 ? '' : 'es'} of messages from another server that Redis no longer held): there is a gap here` }))
   }
 
   private deliverEvent (json: Buffer): void {
