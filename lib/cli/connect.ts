@@ -49,6 +49,9 @@ printed after the UTC time it was said ([HH:MMZ], history lines with the
 time they were first said); at the end of input it exits 0 once the server has everything.
 Lines go at the rate the server states when we join (-- rate limit: ...),
 so a whole file piped in is delivered rather than cut off for flooding.
+Piped, a lost connection is not re-established (nor moved to another of
+several addresses): the client exits with the error, so a script knows
+where its input stopped.
 
 With --web, the room is shown in a browser page on this machine instead
 (docs/WEB.md): the same key, known hosts and reconnects; where the
