@@ -90,6 +90,9 @@ export const STREAM_HIGH_WATER_MARK_BYTES = 4 * 65536
 /** Most plaintext sealed into one socket write: 16 full frames (about 1 MiB) bounds the reused output buffer while keeping system calls few. */
 export const MAX_WRITE_BATCH_BYTES = 16 * MAX_DATA_BYTES
 
+/** Smallest batch for which a stream keeps its output buffer between batches: below it Buffer.allocUnsafe takes a slice of Node's shared pool (up to 4 KiB), as cheap as reuse, and an idle connection keeps no buffer. */
+export const KEEP_OUTPUT_BUFFER_MIN_BYTES = 4096
+
 /** Received frames at least this large that span socket chunks are decrypted by OpenSSL reading each chunk in place; others are joined and decrypted by libsodium. Measured break-even (bench/RESULTS.md). */
 export const OPENSSL_MIN_OPEN_BYTES = 16 * 1024
 

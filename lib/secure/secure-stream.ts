@@ -5,7 +5,7 @@ import { inspect } from 'node:util'
 import {
   ABORT_GRACE_MS, DEFAULT_IDLE_TIMEOUT_MS, DEFAULT_KEEP_ALIVE_MS,
   DEFAULT_PROLOGUE, FRAME_ABORT, FRAME_DATA, FRAME_END, FRAME_PING, HANDSHAKE_TIMEOUT_MS,
-  HASH_BYTES, KEY_BYTES, MAX_WRITE_BATCH_BYTES, STREAM_HIGH_WATER_MARK_BYTES
+  HASH_BYTES, KEEP_OUTPUT_BUFFER_MIN_BYTES, KEY_BYTES, MAX_WRITE_BATCH_BYTES, STREAM_HIGH_WATER_MARK_BYTES
 } from '../constants.js'
 import { SecureStreamError, secureStreamError } from '../errors.js'
 import { fingerprint, generateKeyPair } from './keypair.js'
@@ -539,12 +539,15 @@ export class SecureStream extends Duplex {
    * bytes to the kernel before its write callback fires, and the next
    * batch waits for that callback, so one buffer serves every batch. Any
    * other stream may keep the buffer it is given (a PassThrough hands it
-   * to its reader): it gets a new one each time.
+   * to its reader): it gets a new one each time. Small batches never
+   * create the kept buffer: a chat member would otherwise keep the size of
+   * its welcome for the rest of its life.
    */
   private outputBuffer (bytes: number): Buffer {
     if (this.writeMode !== WRITE_REUSE) return Buffer.allocUnsafe(bytes)
     const have = this.outBuffer
     if (have !== null && have.byteLength >= bytes) return have
+    if (bytes < KEEP_OUTPUT_BUFFER_MIN_BYTES) return Buffer.allocUnsafe(bytes)
     const fresh = Buffer.allocUnsafeSlow(bytes)
     this.outBuffer = fresh
     return fresh
