@@ -1,7 +1,8 @@
 /**
  * The five figures of issue 2 section 4, their units and their targets.
- * Targets are ratios to TLS 1.3 measured in the same bench run, except idle
- * memory, which has an absolute ceiling.
+ * Targets are ratios to TLS 1.3 measured in the same bench run (to the faster
+ * of its two suites where both are measured), except idle memory, which has
+ * an absolute ceiling.
  */
 
 export type FigureName = 'bulk' | 'small' | 'handshakes' | 'sequential' | 'idle'
@@ -24,8 +25,8 @@ export interface Figure {
 }
 
 export const FIGURES: readonly Figure[] = [
-  { name: 'bulk', title: 'bulk throughput', unit: 'MB/s', higherIsBetter: true, target: { kind: 'ratio-at-least', ratio: 1.0 }, targetText: '>= 1.0x TLS 1.3' },
-  { name: 'small', title: 'small messages', unit: 'msg/s', higherIsBetter: true, target: { kind: 'ratio-at-least', ratio: 1.0 }, targetText: '>= 1.0x TLS 1.3' },
+  { name: 'bulk', title: 'bulk throughput', unit: 'MB/s', higherIsBetter: true, target: { kind: 'ratio-at-least', ratio: 1.0 }, targetText: '>= 1.0x the faster TLS 1.3 suite' },
+  { name: 'small', title: 'small messages', unit: 'msg/s', higherIsBetter: true, target: { kind: 'ratio-at-least', ratio: 1.0 }, targetText: '>= 1.0x the faster TLS 1.3 suite' },
   { name: 'handshakes', title: 'handshakes, concurrent', unit: 'hs/s', higherIsBetter: true, target: { kind: 'ratio-at-least', ratio: 2.0 }, targetText: '>= 2.0x TLS 1.3' },
   { name: 'sequential', title: 'handshakes, sequential', unit: 'hs/s', higherIsBetter: true, target: { kind: 'ratio-at-least', ratio: 1.5 }, targetText: '>= 1.5x TLS 1.3' },
   { name: 'idle', title: 'idle connection, server RSS', unit: 'KiB/conn', higherIsBetter: false, target: { kind: 'at-most', value: 10 }, targetText: '<= 10 KiB' }

@@ -73,7 +73,7 @@ function method (r: BenchResults): string[] {
     `- **sequential**: the same, ${w.sequential} connections one at a time.`,
     `- **idle**: after a warm-up, the server's RSS (after three forced GCs, \`--expose-gc\`) is read with no connections, then at once with ${w.idle} established idle connections; the figure is the growth divided by the count.` +
       (w.idleSettleS > 0 ? ` It is read once more after ${w.idleSettleS} s of idleness (see the split below).` : ''),
-    '- Targets are from issue 2 section 4: ratios to TLS 1.3 within this run, and an absolute ceiling for idle memory.'
+    '- Targets are from issue 2 section 4: ratios to TLS 1.3 within this run, and an absolute ceiling for idle memory. Where both TLS suites are measured (bulk and small: the figures the record cipher bounds), every ratio is to the faster of the two in this run (issue 9: "the faster TLS"); handshakes and idle memory do not depend on the record cipher and measure the ChaCha suite only.'
   ]
 }
 

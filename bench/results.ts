@@ -97,7 +97,7 @@ export function summarizeFigure (fig: Figure, results: BenchResults): FigureSumm
       heapKiB: extra((s) => s.heapKiB), heapTotalKiB: extra((s) => s.heapTotalKiB), youngKiB: extra((s) => s.youngKiB), settledKiB: extra((s) => s.settledKiB)
     })
   }
-  const tls = rows.find((r) => r.impl.name === 'tls')
+  const tls = fasterTls(rows, fig)
   for (const row of rows) row.ratioToTls = ratio(row.median, tls?.median)
   const ours = rows.find((r) => r.impl.name === 'ours')
   return {
@@ -105,6 +105,16 @@ export function summarizeFigure (fig: Figure, results: BenchResults): FigureSumm
     rows,
     ours: ours === undefined ? null : { median: ours.median, ratioToTls: ours.ratioToTls, met: oursMet(fig, ours) }
   }
+}
+
+/**
+ * The TLS row to beat: of the TLS suites measured for this figure, the one
+ * with the best median (issue 9: ">= 1.0x the faster TLS").
+ */
+function fasterTls (rows: Row[], fig: Figure): Row | undefined {
+  const suites = rows.filter((r) => r.impl.name === 'tls' || r.impl.name === 'tls-aes')
+  const better = (a: Row, b: Row): Row => (fig.higherIsBetter ? a.median >= b.median : a.median <= b.median) ? a : b
+  return suites.length === 0 ? undefined : suites.reduce(better)
 }
 
 /** Issue 9: the idle ceiling must hold for both readings, at once and after the idle period. */

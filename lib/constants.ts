@@ -93,7 +93,11 @@ export const MAX_WRITE_BATCH_BYTES = 16 * MAX_DATA_BYTES
 /** Smallest batch for which a stream keeps its output buffer between batches: below it Buffer.allocUnsafe takes a slice of Node's shared pool (up to 4 KiB), as cheap as reuse, and an idle connection keeps no buffer. */
 export const KEEP_OUTPUT_BUFFER_MIN_BYTES = 4096
 
-/** Received frames at least this large that span socket chunks are decrypted by OpenSSL reading each chunk in place; others are joined and decrypted by libsodium. Measured break-even (bench/RESULTS.md). */
+/**
+ * Received frame bodies at least this large are decrypted by OpenSSL, reading each chunk they arrived in where it lies; smaller ones by libsodium (joined first when split).
+ * Measured break-even, CPU per frame on this machine (node 20): whole in one chunk, 8 KiB libsodium 8.2 us vs OpenSSL 9.1, 16 KiB 12.4 vs 10.9, 64 KiB 48 vs 28;
+ * split in two chunks, 8 KiB 8.5 vs 10.0, 16 KiB 14.1 vs 13.2. Below it OpenSSL's per-frame cipher object costs more than its faster decryption saves.
+ */
 export const OPENSSL_MIN_OPEN_BYTES = 16 * 1024
 
 /** A received frame spanning more socket chunks than this is gathered into one buffer: bounds what a peer dribbling bytes can make us hold. */
@@ -298,11 +302,17 @@ export const WEB_HOST = '127.0.0.1'
 /** Room name when --redis is given without --room. */
 export const DEFAULT_REDIS_ROOM = 'lobby'
 
-/** Entries a room's stream keeps (XADD MAXLEN ~, so Redis may keep a few more): far more than any history replay, about 2-3 MiB of Redis memory at typical line sizes, and minutes of slack for a node that lost Redis to resume without a gap even at 100 msg/s. */
-export const REDIS_STREAM_MAX_ENTRIES = 20_000
+/** Entries a room's stream keeps (XADD MAXLEN ~, so Redis may keep a few more). An entry is one node's batch of one event-loop turn, so at least this many lines (a quiet room: one line per entry, under 1 MiB of Redis memory) and more under load, when entries fill up (at most REDIS_BATCH_MAX_BYTES each: 80 MiB if every one were full); minutes of slack either way for a node that lost Redis to resume without a gap. */
+export const REDIS_STREAM_MAX_ENTRIES = 5_000
 
-/** Entries a node asks for in one XREAD: big enough to catch up after an outage in a few round trips, small enough that one batch does not stall the event loop. */
-export const REDIS_READ_BATCH_ENTRIES = 1_000
+/** A batch (one stream entry) is sealed once it holds this many bytes and the next line opens another: bounds an entry, a reply and the stream's memory, while one full turn of a busy node still fits in one or two entries. */
+export const REDIS_BATCH_MAX_BYTES = 16 * 1024
+
+/** Least time between two XADDs of one node, and between two XREADs: in a busy room each command, and each write to a member, carries 10 ms of lines (a Redis round trip costs a node as much CPU as several member writes). Measured on redis-3 at 1000 msg/s, node CPU per 1000 deliveries: 5 ms 0.0136 s (p99 15 ms), 10 ms 0.0098 s (p99 22 ms), 20 ms 0.0080 s (p99 42 ms); 10 keeps most of the gain and p99 far below 100 ms. A quiet room's line goes at once. */
+export const REDIS_LINGER_MS = 10
+
+/** Entries a node asks for in one XREAD: up to 4 MiB of batches, enough to catch up after an outage in a few round trips, small enough that one reply does not stall the event loop. */
+export const REDIS_READ_BATCH_ENTRIES = 256
 
 /** XREAD BLOCK timeout: the reader wakes at least this often even in a silent room. */
 export const REDIS_READ_BLOCK_MS = 5_000

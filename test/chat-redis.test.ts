@@ -4,6 +4,9 @@ import { once } from 'node:events'
 import { writeFile } from 'node:fs/promises'
 import { join as joinPath } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { Redis } from 'ioredis'
+import { BatchWriter, readBatch } from '../lib/chat/redis-batch.js'
+import { encodeMessage } from '../lib/chat/messages.js'
 import { connectChat, ReconnectingChat } from '../lib/chat/client.js'
 import { writeKeyFile } from '../lib/identity/key-file.js'
 import { encodePublicKey, generateKeyPair, samePublicKey, type KeyPair } from '../lib/secure/keypair.js'
@@ -78,6 +81,25 @@ function said (m: TestMember): string[] {
   return m.lines.filter((l) => l.startsWith('<'))
 }
 
+/** A plain client of the test's Redis, to look at the stream as the nodes wrote it; disconnected at teardown. */
+function redisClient (t: Teardown, room: Room): Redis {
+  const redis = new Redis(room.redis.url, { protocol: 2, maxRetriesPerRequest: 1 })
+  t.teardown(() => redis.disconnect())
+  return redis
+}
+
+/** The room `test`'s stream entries, oldest first: id, field names, and the public lines of its batch decoded. */
+async function streamEntries (redis: Redis): Promise<Array<{ id: string, fields: string[], lines: string[] }>> {
+  const raw = await redis.xrangeBuffer('noise-chat:room:test:stream', '-', '+') as unknown as Array<[Buffer, Buffer[]]>
+  return raw.map(([id, flat]) => {
+    const fields = flat.filter((_, i) => i % 2 === 0).map((f) => f.toString())
+    const body = flat[flat.findIndex((f, i) => i % 2 === 0 && f.toString() === 'b') + 1] ?? Buffer.alloc(0)
+    const lines: string[] = []
+    readBatch(body, { line: (l) => lines.push(l.toString().replace(/\n$/, '')), event: () => {}, unicast: () => {} })
+    return { id: id.toString(), fields, lines }
+  })
+}
+
 async function until (check: () => boolean, what: string, ms = 10_000): Promise<void> {
   const deadline = Date.now() + ms
   while (!check()) {
@@ -107,6 +129,53 @@ test('redis: three nodes, members on each, every member sees the identical seque
     const own = first.filter((l) => l.includes(`line ${i}.`)).map((l) => Number(l.split('.').at(-1)))
     t.alike(own, [...Array(perSender).keys()], `sender ${i}'s lines in the order sent`)
   }
+  // What Redis holds: entries of n, s, b only, whose batches decode to the very sequence the members saw.
+  const entries = await streamEntries(redisClient(t, room))
+  t.ok(entries.every((e) => e.fields.join(',') === 'n,s,b'), 'every entry is a batch: n, s, b')
+  const inStream = entries.flatMap((e) => e.lines).filter((l) => l.startsWith('<'))
+  t.alike(inStream, first, 'the stream, decoded, is the order every member saw')
+  t.comment(`${inStream.length} lines in ${entries.filter((e) => e.lines.length > 0).length} entries`)
+})
+
+test('redis: an entry appended twice (the client resends what was in flight when Redis went away) is delivered once', async (t) => {
+  const room = await sharedRoom(t)
+  const nodes = [await startNode(t, room), await startNode(t, room)]
+  const a = await member(t, room, nodes[0]!, 'a')
+  const b = await member(t, room, nodes[1]!, 'b')
+  await a.waitFor(/^-- b joined/)
+  a.send('only once')
+  await b.waitFor('<a> only once')
+  // Append the entry that carried the line again, as it was: same node id, same sequence number.
+  const redis = redisClient(t, room)
+  const raw = await redis.xrevrangeBuffer('noise-chat:room:test:stream', '+', '-', 'COUNT', 1) as unknown as Array<[Buffer, Buffer[]]>
+  await redis.xadd('noise-chat:room:test:stream', '*', ...raw[0]![1])
+  a.send('after the copy')
+  await a.waitFor('<a> after the copy')
+  await b.waitFor('<a> after the copy')
+  for (const m of [a, b]) t.is(said(m).filter((l) => l === '<a> only once').length, 1, 'the copy was dropped')
+})
+
+test('redis: entries a node never read (a jump in another node\'s numbering: trimmed, or lost by Redis) are announced as a gap, not passed over in silence', async (t) => {
+  const room = await sharedRoom(t)
+  const node = await startNode(t, room)
+  const a = await member(t, room, node, 'a')
+  const redis = redisClient(t, room)
+  // Entries as another node writes them: its id, its numbering, a batch of one line each.
+  const append = async (seq: number, text: string): Promise<void> => {
+    const batch = new BatchWriter()
+    batch.line(Buffer.from(encodeMessage({ kind: 'announce', text })))
+    await redis.xadd('noise-chat:room:test:stream', '*', 'n', 'ghost', 's', String(seq), 'b', batch.bytes())
+  }
+  await append(1, 'ghost one')
+  await append(2, 'ghost two')
+  await a.waitFor(/ghost two/)
+  t.absent(a.lines.some((l) => /missed part of the room/.test(l)), 'entries in unbroken order raise nothing')
+  await append(5, 'ghost five')
+  await a.waitFor(/ghost five/)
+  const gap = a.lines.findIndex((l) => /missed part of the room's conversation \(2 batches/.test(l))
+  t.ok(gap >= 0, 'the gap of two entries is announced')
+  t.ok(gap < a.lines.findIndex((l) => /ghost five/.test(l)), 'before the line after it')
+  await until(() => /missed 2 stream entries of node ghost/.test(node.stderr()), 'the log line')
 })
 
 test('redis: history on join, presence (/names, /whois, join and leave) and /msg, /reply across nodes', async (t) => {
@@ -137,6 +206,10 @@ test('redis: history on join, presence (/names, /whois, join and leave) and /msg
   await alice.waitFor(/^-- bobby left: quit/)
   alice.send('/names')
   await alice.waitFor('-- 1 connected:')
+  // A node started now finds the history in the stream's batches.
+  const c = await startNode(t, room)
+  const carol = await member(t, room, c, 'carol')
+  t.ok(carol.lines.some((l) => /^\[\d\d:\d\dZ\] <alice> before bob came$/.test(l)), 'history read back from the stream at start')
 })
 
 test('redis: a nick taken on one node is refused on another; a mute, a kick and a ban on one node hold on the others', async (t) => {

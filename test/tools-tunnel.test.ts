@@ -187,6 +187,9 @@ test('connections over the cap are closed at once and reported', async (t) => {
   client.on('full', (r: unknown) => fulls.push(r))
   const a = net.connect({ host: LOCAL, port: clientPort })
   const b = net.connect({ host: LOCAL, port: clientPort })
+  // The tunnel's own teardown may reset these two before ours destroys them.
+  a.on('error', () => {})
+  b.on('error', () => {})
   t.teardown(() => { a.destroy(); b.destroy() })
   await Promise.all([once(client, 'open'), once(a, 'connect'), once(b, 'connect')])
   while (client.tcp.size < 2) await once(client, 'open')

@@ -9,7 +9,7 @@ import type { Socket } from 'node:net'
 import type { FigureName } from '../figures.js'
 
 /** Every name --impl accepts, in table order, even before an implementation is available. */
-export const IMPL_NAMES = ['tcp', 'tls', 'secret-stream', 'naive', 'ours'] as const
+export const IMPL_NAMES = ['tcp', 'tls', 'tls-aes', 'secret-stream', 'naive', 'ours'] as const
 
 export type ImplName = typeof IMPL_NAMES[number]
 

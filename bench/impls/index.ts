@@ -1,7 +1,7 @@
 /** The implementations the bench knows, in table order. Adding one is one line here. */
 import type { Impl } from './impl.js'
 import { tcp } from './tcp.js'
-import { tlsImpl } from './tls.js'
+import { tlsAesImpl, tlsImpl } from './tls.js'
 import { secretStream } from './secret-stream.js'
 import { naive } from './naive.js'
 import { ours } from './ours.js'
@@ -9,6 +9,7 @@ import { ours } from './ours.js'
 export const IMPLS: readonly Impl[] = [
   tcp,
   tlsImpl,
+  tlsAesImpl,
   secretStream,
   naive,
   ours

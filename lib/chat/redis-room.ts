@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { Redis } from 'ioredis'
 import {
   DEFAULT_HISTORY_LINES, DEFAULT_REDIS_ROOM, MAX_OUTBOUND_BYTES, REDIS_CLOSE_TIMEOUT_MS, REDIS_CONNECT_TIMEOUT_MS,
-  REDIS_HEARTBEAT_INTERVAL_MS, REDIS_HISTORY_SCAN_ENTRIES, REDIS_NODE_TIMEOUT_MS, REDIS_READ_BATCH_ENTRIES,
+  REDIS_HEARTBEAT_INTERVAL_MS, REDIS_HISTORY_SCAN_ENTRIES, REDIS_LINGER_MS, REDIS_NODE_TIMEOUT_MS, REDIS_READ_BATCH_ENTRIES,
   REDIS_READ_BLOCK_MS, REDIS_RECONNECT_MAX_MS, REDIS_STREAM_MAX_ENTRIES
 } from '../constants.js'
 import { chatError, type ChatError } from '../errors.js'
@@ -10,6 +10,8 @@ import { encodePublicKey } from '../secure/keypair.js'
 import { LocalFanOut, type FanOut, type MemberConnection } from './fan-out.js'
 import { encodeMessage } from './messages.js'
 import type { Member, Room, RoomSync } from './room.js'
+import { StreamAppender } from './redis-appender.js'
+import { readBatch, type BatchVisitor } from './redis-batch.js'
 import { parseJson, SharedBanList, SharedNickRegistry, type SharedStateEvent } from './redis-state.js'
 import { checkRoomName, parseRedisUrl, probeRedis, quietOptions, type RedisAddress } from './redis-url.js'
 import type { SharedRoom } from './server.js'
@@ -81,10 +83,15 @@ function roomKeys (room: string): { stream: string, members: string, nicks: stri
  * /msg, nick checks, /kick and /ban work on them as on local ones, and
  * their own node does the delivering.
  *
- * Each entry carries its node's id and a sequence number, so an entry the
- * client library sent twice (it resends what was in flight when Redis went
- * away) is delivered once. After losing Redis a node reads on from the last
- * id it delivered, so its members miss nothing the stream still holds.
+ * What a node appends between two XADDs (one in flight, at least
+ * REDIS_LINGER_MS apart) is one stream entry, a batch (StreamAppender,
+ * lib/chat/redis-batch.ts); replies are read as Buffers
+ * and each line is delivered as a view into the reply, never copied or
+ * turned into a string. Each entry carries its node's id and a sequence
+ * number, so an entry the client library sent twice (it resends what was in
+ * flight when Redis went away) is delivered once. After losing Redis a node
+ * reads on from the last id it delivered, so its members miss nothing the
+ * stream still holds.
  */
 export class RedisRoomNode implements FanOut<Member>, RoomSync, SharedRoom {
   readonly nodeId: string
@@ -99,7 +106,14 @@ export class RedisRoomNode implements FanOut<Member>, RoomSync, SharedRoom {
   private readonly reader: Redis
   private readonly local: LocalFanOut<Member>
   private readonly historyLines: number
-  private readonly history: Array<{ atMs: number, line: string }>
+  /** The latest history lines (without their newline); the newest `borrowed` of them are views into the XREAD reply being delivered. */
+  private readonly history: Array<{ atMs: number, line: Buffer }>
+  private borrowed = 0
+  private readonly appender: StreamAppender
+  /** The entry being delivered: its node and its time (ms, from its id). */
+  private entryNode = ''
+  private entryAtMs = 0
+  private readonly visitor: BatchVisitor
   private readonly initialMembers: MemberRecord[]
   private readonly initialMutes: string[]
   private room: Room | undefined
@@ -113,7 +127,6 @@ export class RedisRoomNode implements FanOut<Member>, RoomSync, SharedRoom {
   /** Per node, the last sequence number delivered: drops entries sent twice. */
   private readonly seen = new Map<string, number>()
   private lastId: string
-  private seq = 0
   private up = true
   private stopping = false
   private roomClosing = false
@@ -128,7 +141,7 @@ export class RedisRoomNode implements FanOut<Member>, RoomSync, SharedRoom {
   private reapNotBefore = 0
   private reading: Promise<void> | undefined
 
-  private constructor (options: RedisRoomOptions, address: RedisAddress, cmd: Redis, reader: Redis, state: { lastId: string, history: Array<{ atMs: number, line: string }>, members: MemberRecord[], mutes: string[] }, registry: SharedNickRegistry, bans: SharedBanList) {
+  private constructor (options: RedisRoomOptions, address: RedisAddress, cmd: Redis, reader: Redis, state: { lastId: string, history: Array<{ atMs: number, line: Buffer }>, members: MemberRecord[], mutes: string[] }, registry: SharedNickRegistry, bans: SharedBanList) {
     this.options = options
     this.address = address
     this.roomName = options.room ?? DEFAULT_REDIS_ROOM
@@ -146,7 +159,13 @@ export class RedisRoomNode implements FanOut<Member>, RoomSync, SharedRoom {
     // As the embedded room: the lines of one batch from the stream leave in one socket write per member.
     this.local = new LocalFanOut<Member>(options.maxOutboundBytes ?? MAX_OUTBOUND_BYTES, { endTurn: setImmediate })
     this.local.onOverflow = (member) => this.onOverflow(member)
-    bans.announce = (event) => this.append({ e: event })
+    this.appender = new StreamAppender(cmd, this.keys.stream, this.nodeId, options.maxStreamEntries ?? REDIS_STREAM_MAX_ENTRIES)
+    this.visitor = {
+      line: (line) => this.deliverLine(line),
+      event: (json) => this.deliverEvent(json),
+      unicast: (to, replyRef, line) => this.deliverTo(to, line, replyRef)
+    }
+    bans.announce = (event) => this.appendEvent(event)
     cmd.on('close', () => this.lost())
     cmd.on('ready', () => this.regained())
   }
@@ -176,16 +195,14 @@ export class RedisRoomNode implements FanOut<Member>, RoomSync, SharedRoom {
     try {
       const registry = new SharedNickRegistry(cmd, keys.nicks)
       const bans = new SharedBanList(cmd, keys.bans)
-      const newest = await cmd.xrevrange(keys.stream, '+', '-', 'COUNT', REDIS_HISTORY_SCAN_ENTRIES)
+      const newest = await cmd.xrevrangeBuffer(keys.stream, '+', '-', 'COUNT', REDIS_HISTORY_SCAN_ENTRIES) as unknown as StreamEntry[]
       const members = Object.values(await cmd.hgetall(keys.members)).flatMap((t) => parseJson<MemberRecord>(t) ?? [])
       await registry.load()
       await bans.load()
       const mutes = await cmd.smembers(keys.mutes)
-      const history = newest.reverse().flatMap(([id, fields]) => {
-        const line = fieldsOf(fields).l
-        return line !== undefined && fieldsOf(fields).t === undefined && isHistoryLine(line) ? [{ atMs: idTime(id), line }] : []
-      })
-      const state = { lastId: newest[0]?.[0] ?? '0-0', history, members, mutes }
+      const oldestFirst = newest.reverse()
+      const history = historyOf(oldestFirst, options.historyLines ?? DEFAULT_HISTORY_LINES)
+      const state = { lastId: oldestFirst.at(-1)?.[0].toString('latin1') ?? '0-0', history, members, mutes }
       const node = new RedisRoomNode(options, address, cmd, reader, state, registry, bans)
       await node.beat()
       return node
@@ -228,6 +245,7 @@ export class RedisRoomNode implements FanOut<Member>, RoomSync, SharedRoom {
     this.stopping = true
     clearInterval(this.heartbeat)
     const done = (async () => {
+      await this.appender.drained()
       await this.cmd.del(this.keys.node(this.nodeId))
       await this.cmd.quit()
     })().catch(() => {})
@@ -249,13 +267,13 @@ export class RedisRoomNode implements FanOut<Member>, RoomSync, SharedRoom {
       // Marked as the embedded room marks it: what follows was said before this member came.
       const n = this.history.length
       this.local.unicast(member, encodeMessage({ kind: 'notice', text: `history: the last ${n} message${n === 1 ? '' : 's'} said here` }))
-      for (const entry of this.history) this.local.unicast(member, encodeMessage({ kind: 'replay', atMs: entry.atMs, line: entry.line }))
+      for (const entry of this.history) this.local.unicast(member, encodeMessage({ kind: 'replay', atMs: entry.atMs, line: entry.line.toString() }))
       this.local.unicast(member, encodeMessage({ kind: 'notice', text: 'end of history' }))
     }
     this.local.attach(member)
     const record = this.record(member, ref)
     this.cmd.hset(this.keys.members, ref, JSON.stringify(record)).catch(() => {})
-    this.pendingClaims.set(member, this.append({ e: { type: 'join', member: record } }))
+    this.pendingClaims.set(member, this.appendEvent({ type: 'join', member: record }))
   }
 
   detach (member: Member): void {
@@ -267,11 +285,11 @@ export class RedisRoomNode implements FanOut<Member>, RoomSync, SharedRoom {
     if (this.applying || (this.roomClosing && this.remote.has(member))) return
     this.remote.delete(member)
     this.cmd.hdel(this.keys.members, ref).catch(() => {})
-    this.append({ e: { type: 'leave', ref } })
+    this.appendEvent({ type: 'leave', ref })
   }
 
   broadcast (line: Buffer): void {
-    this.append({ l: line })
+    this.appender.line(line)
   }
 
   unicast (member: Member, line: Buffer): void {
@@ -291,14 +309,14 @@ export class RedisRoomNode implements FanOut<Member>, RoomSync, SharedRoom {
     if (ref === undefined || this.applying) return
     const record = this.record(member, ref)
     this.cmd.hset(this.keys.members, ref, JSON.stringify(record)).catch(() => {})
-    this.pendingClaims.set(member, this.append({ e: { type: 'member', member: record } }))
+    this.pendingClaims.set(member, this.appendEvent({ type: 'member', member: record }))
   }
 
   muted (publicKey: Buffer, on: boolean): void {
     const key = encodePublicKey(publicKey)
     const write = on ? this.cmd.sadd(this.keys.mutes, key) : this.cmd.srem(this.keys.mutes, key)
     write.catch(() => {})
-    this.append({ e: { type: 'mute', key, on } })
+    this.appendEvent({ type: 'mute', key, on })
   }
 
   privateFrom (from: Member, to: Member): void {
@@ -315,54 +333,67 @@ export class RedisRoomNode implements FanOut<Member>, RoomSync, SharedRoom {
 
   // The stream
 
-  /** Append one entry: a line (`l`), maybe for one member (`t`, with the sender to /reply to, `r`), and/or an event (`e`). */
-  private append (entry: { l?: Buffer, t?: string, r?: string, e?: RoomEvent }): number {
-    const seq = ++this.seq
-    const fields: Array<string | Buffer> = ['n', this.nodeId, 's', String(seq)]
-    if (entry.e !== undefined) fields.push('e', JSON.stringify(entry.e))
-    if (entry.t !== undefined) fields.push('t', entry.t)
-    if (entry.r !== undefined) fields.push('r', entry.r)
-    if (entry.l !== undefined) fields.push('l', entry.l)
-    const max = this.options.maxStreamEntries ?? REDIS_STREAM_MAX_ENTRIES
-    this.cmd.xadd(this.keys.stream, 'MAXLEN', '~', String(max), '*', ...fields).catch(() => {})
-    return seq
+  /** Append a change of shared state; returns the sequence number of the entry it goes out in. */
+  private appendEvent (event: RoomEvent): number {
+    return this.appender.event(JSON.stringify(event))
   }
 
   private async readLoop (): Promise<void> {
+    let readAt = -Infinity
     while (!this.stopping) {
+      // At most one XREAD per REDIS_LINGER_MS: in a busy room each reply carries the entries of a few ms, delivered in one turn.
+      const wait = readAt + REDIS_LINGER_MS - performance.now()
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait))
+      readAt = performance.now()
       let reply: unknown
       try {
-        reply = await this.reader.call('XREAD', 'COUNT', String(REDIS_READ_BATCH_ENTRIES), 'BLOCK', String(REDIS_READ_BLOCK_MS), 'STREAMS', this.keys.stream, this.lastId)
+        // xreadBuffer, not callBuffer: ioredis 6.0 drops callBuffer's first argument under auto-pipelining.
+        reply = await this.reader.xreadBuffer('COUNT', REDIS_READ_BATCH_ENTRIES, 'BLOCK', REDIS_READ_BLOCK_MS, 'STREAMS', this.keys.stream, this.lastId)
       } catch {
         if (this.stopping) return
         // Redis went away mid-read: the client reconnects; read on from the last id delivered.
         await new Promise((resolve) => setTimeout(resolve, 50))
         continue
       }
-      const streams = reply as Array<[string, Array<[string, string[]]>]> | null
+      const streams = reply as Array<[Buffer, StreamEntry[]]> | null
       for (const [id, fields] of streams?.[0]?.[1] ?? []) this.deliver(id, fields)
+      this.keepHistory()
     }
   }
 
-  /** One entry of the stream, in stream order. */
-  private deliver (id: string, raw: string[]): void {
-    this.lastId = id
-    const f = fieldsOf(raw)
-    const node = f.n ?? ''
-    const seq = Number(f.s)
-    if (seq <= (this.seen.get(node) ?? 0)) return
+  /** One entry of the stream (one node's batch), in stream order. */
+  private deliver (id: Buffer, raw: Buffer[]): void {
+    this.lastId = id.toString('latin1')
+    const { node, seq, body } = entryFields(raw)
+    const last = this.seen.get(node)
+    if (body === undefined || seq <= (last ?? 0)) return
+    // A node numbers its entries one by one: a jump means entries this node never read (trimmed while it was behind, or lost by Redis).
+    if (last !== undefined && seq > last + 1) this.missed(node, seq - last - 1)
     this.seen.set(node, seq)
     if (node === this.nodeId && this.pendingClaims.size > 0) {
       for (const [member, claim] of this.pendingClaims) if (claim <= seq) this.pendingClaims.delete(member)
     }
-    if (f.e !== undefined && node !== this.nodeId) {
-      const event = parseJson<RoomEvent>(f.e)
-      if (event !== undefined) this.applyingDo(() => this.apply(event))
-    }
-    if (f.l === undefined) return
-    const line = Buffer.from(f.l, 'utf8')
-    if (f.t !== undefined) return this.deliverTo(f.t, line, f.r)
-    if (isHistoryLine(f.l)) this.remember(idTime(id), f.l)
+    this.entryNode = node
+    this.entryAtMs = idTime(this.lastId)
+    readBatch(body, this.visitor)
+  }
+
+  /** Say so, rather than let a gap in the conversation pass unseen. */
+  private missed (node: string, entries: number): void {
+    this.options.log?.(`missed ${entries} stream entries of node ${node} (trimmed by MAXLEN ~ before this node read them, or lost by Redis)`)
+    this.local.broadcast(encodeMessage({ kind: 'announce', text: `this server missed part of the room's conversation (${entries} batch${entries === 1 ? '' : 'es'} of messages from another server that Redis no longer held): there is a gap here` }))
+  }
+
+  private deliverEvent (json: Buffer): void {
+    // Our own changes were made here already, when they were appended.
+    if (this.entryNode === this.nodeId) return
+    const event = parseJson<RoomEvent>(json.toString())
+    if (event !== undefined) this.applyingDo(() => this.apply(event))
+  }
+
+  /** A line for the whole room: the same view of the reply goes to every local member. */
+  private deliverLine (line: Buffer): void {
+    if (isHistoryLine(line)) this.remember(this.entryAtMs, line)
     this.local.broadcast(line)
   }
 
@@ -377,10 +408,18 @@ export class RedisRoomNode implements FanOut<Member>, RoomSync, SharedRoom {
     this.local.unicast(member, line)
   }
 
-  private remember (atMs: number, text: string): void {
+  private remember (atMs: number, line: Buffer): void {
     if (this.historyLines === 0) return
-    this.history.push({ atMs, line: text.endsWith('\n') ? text.slice(0, -1) : text })
+    this.history.push({ atMs, line: withoutNewline(line) })
+    this.borrowed++
     if (this.history.length > this.historyLines) this.history.shift()
+  }
+
+  /** After a reply: the history lines that are views into it get their own copy, so the reply can go. */
+  private keepHistory (): void {
+    const n = Math.min(this.borrowed, this.history.length)
+    for (let i = this.history.length - n; i < this.history.length; i++) this.history[i]!.line = Buffer.from(this.history[i]!.line)
+    this.borrowed = 0
   }
 
   /** Another node's change, in stream order. */
@@ -470,12 +509,12 @@ export class RedisRoomNode implements FanOut<Member>, RoomSync, SharedRoom {
         const pending = this.pendingFrom
         const from = pending !== undefined && this.byRef.get(ref) === pending.to ? this.refs.get(pending.from) : undefined
         this.pendingFrom = undefined
-        this.append({ t: ref, l: bytes, ...(from === undefined ? {} : { r: from }) })
+        this.appender.unicast(ref, from, bytes)
       },
       bufferedBytes: () => 0,
       close: (error) => {
         if (error === undefined) return
-        this.append({ e: { type: 'close', ref, code: error.code, text: error.message } })
+        this.appendEvent({ type: 'close', ref, code: error.code, text: error.message })
       }
     }
   }
@@ -560,11 +599,51 @@ export class RedisRoomNode implements FanOut<Member>, RoomSync, SharedRoom {
   }
 }
 
-/** A stream entry's flat [field, value, ...] list as an object. */
-function fieldsOf (raw: string[]): Record<string, string | undefined> {
-  const out: Record<string, string> = {}
-  for (let i = 0; i + 1 < raw.length; i += 2) out[raw[i]!] = raw[i + 1]!
-  return out
+/** One entry as XREAD and XREVRANGE return it with Buffer replies: its id and its [field, value, ...] list. */
+type StreamEntry = [Buffer, Buffer[]]
+
+const FIELD_NODE = 0x6e // 'n'
+const FIELD_SEQ = 0x73 // 's'
+const FIELD_BODY = 0x62 // 'b'
+
+/** An entry's node id, sequence number and batch (undefined when the entry is not one of ours). */
+function entryFields (raw: Buffer[]): { node: string, seq: number, body: Buffer | undefined } {
+  let node = ''
+  let seq = NaN
+  let body: Buffer | undefined
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i]!
+    if (name.length !== 1) continue
+    const value = raw[i + 1]!
+    if (name[0] === FIELD_NODE) node = value.toString('latin1')
+    else if (name[0] === FIELD_SEQ) seq = Number(value.toString('latin1'))
+    else if (name[0] === FIELD_BODY) body = value
+  }
+  // An entry without a number (someone else's writing) is never taken for a duplicate, nor delivered.
+  return { node, seq: Number.isSafeInteger(seq) ? seq : NaN, body: Number.isSafeInteger(seq) ? body : undefined }
+}
+
+/** The last `max` history lines of `entries` (oldest first), each with its own copy of the bytes. */
+function historyOf (entries: StreamEntry[], max: number): Array<{ atMs: number, line: Buffer }> {
+  const out: Array<{ atMs: number, line: Buffer }> = []
+  if (max <= 0) return out
+  let atMs = 0
+  const visitor: BatchVisitor = {
+    line: (line) => { if (isHistoryLine(line)) out.push({ atMs, line: Buffer.from(withoutNewline(line)) }) },
+    event: () => {},
+    unicast: () => {}
+  }
+  for (const [id, raw] of entries) {
+    const { body } = entryFields(raw)
+    if (body === undefined) continue
+    atMs = idTime(id.toString('latin1'))
+    readBatch(body, visitor)
+  }
+  return out.slice(-max)
+}
+
+function withoutNewline (line: Buffer): Buffer {
+  return line.length > 0 && line[line.length - 1] === 0x0a ? line.subarray(0, -1) : line
 }
 
 /** The time in ms of a stream id (`MS-SEQ`): Redis's clock when the entry was added. */
@@ -572,11 +651,15 @@ function idTime (id: string): number {
   return Number(id.slice(0, id.indexOf('-')))
 }
 
+const LT = 0x3c // '<'
+const STAR = 0x2a // '*'
+const SPACE = 0x20
+
 /**
  * True for the lines kept as history: what members said (`<nick> text`
  * and `* nick action`, as formatMessage writes public and emote lines),
  * not who came and went.
  */
-function isHistoryLine (line: string): boolean {
-  return line.startsWith('<') || line.startsWith('* ')
+function isHistoryLine (line: Buffer): boolean {
+  return line[0] === LT || (line[0] === STAR && line[1] === SPACE)
 }

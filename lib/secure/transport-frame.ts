@@ -97,9 +97,9 @@ export function openTransportFrame (cipher: TransportCipher, pieces: Buffer[], l
   return { type, body, bodyLength }
 }
 
-/** Decrypt a body: in place of nothing (one piece), or joined (several), or by OpenSSL piece by piece (large). */
+/** Decrypt a body: by OpenSSL piece by piece (large, however it arrived), else by libsodium from one piece or the pieces joined. */
 function openBody (cipher: TransportCipher, pieces: Buffer[], length: number): Buffer[] {
-  if (length >= OPENSSL_MIN_OPEN_BYTES && pieces.length > 1) return cipher.openParts(pieces, length)
+  if (length >= OPENSSL_MIN_OPEN_BYTES) return cipher.openParts(pieces, length)
   if (pieces.length === 1) return [cipher.open(pieces[0]!)]
   return [cipher.openJoined(pieces, length)]
 }
