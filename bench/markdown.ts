@@ -119,9 +119,9 @@ function idleDetail (s: FigureSummary, settleS: number): string[] {
   return [
     '## Idle memory, split',
     '',
-    'Growth per connection, KiB, medians. "RSS" is the figure above: read right after the connections opened (after forced GCs). "Heap used + external" is what the connections keep alive in V8 and in Buffers; "heap committed" is what V8 holds from the OS, which grows under the garbage of a burst of handshakes and is only returned when V8\'s memory reducer runs a few seconds later; the last column reads RSS again after that. RSS also holds native state the heap does not see (libuv handles, OpenSSL objects, malloc slack).',
+    'Growth per connection, KiB, medians. "RSS" is the figure above: read right after the connections opened (after forced GCs). "Heap used + external" is what the connections keep alive in V8 and in Buffers; "heap committed" is what V8 holds from the OS, which grows under the garbage of a burst of handshakes and is only returned when V8\'s memory reducer runs a few seconds later; "young generation" is the part of it that is V8\'s new space: the handshakes\' survivors grow it (on this Node up to 2 x 16 MiB), a forced GC empties it but does not shrink it, and its pages stay in RSS until the memory reducer shrinks it (to 2 x 512 KiB). The last column reads RSS again after that. RSS also holds native state the heap does not see (libuv handles, OpenSSL objects, malloc slack).',
     '',
-    markdownTable(['implementation', 'RSS', 'heap used + external', 'heap committed', settledHeader], s.rows.map((r) => [r.impl.label, formatValue(r.median, 'KiB/conn'), kib(r.heapKiB), kib(r.heapTotalKiB), kib(r.settledKiB)])),
+    markdownTable(['implementation', 'RSS', 'heap used + external', 'heap committed', 'of it young generation', settledHeader], s.rows.map((r) => [r.impl.label, formatValue(r.median, 'KiB/conn'), kib(r.heapKiB), kib(r.heapTotalKiB), kib(r.youngKiB), kib(r.settledKiB)])),
     ''
   ]
 }

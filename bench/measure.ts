@@ -39,6 +39,8 @@ export interface Measurement {
   heapKiB?: number
   /** idle only: V8 heap committed, growth per connection, KiB. */
   heapTotalKiB?: number
+  /** idle only: of that, V8's young generation (new space), KiB. */
+  youngKiB?: number
   /** idle only: RSS growth per connection after the settle period, KiB. */
   settledKiB?: number
 }
@@ -93,7 +95,8 @@ export function perConnection (base: MemorySnapshot, after: MemorySnapshot, coun
     value: kib(after.rss - base.rss),
     elapsedMs,
     heapKiB: kib(after.heapUsed + after.external - base.heapUsed - base.external),
-    heapTotalKiB: kib(after.heapTotal - base.heapTotal)
+    heapTotalKiB: kib(after.heapTotal - base.heapTotal),
+    youngKiB: kib(after.newSpace - base.newSpace)
   }
 }
 

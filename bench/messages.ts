@@ -10,6 +10,8 @@ export interface MemorySnapshot {
   heapTotal: number
   heapUsed: number
   external: number
+  /** V8's young generation (new space) committed: grown by a burst's survivors, shrunk only by the memory reducer. */
+  newSpace: number
 }
 
 export type ToWorker =

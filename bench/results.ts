@@ -13,6 +13,7 @@ export interface Sample {
   elapsedMs: number
   heapKiB?: number
   heapTotalKiB?: number
+  youngKiB?: number
   settledKiB?: number
 }
 
@@ -64,6 +65,7 @@ export interface Row {
   /** idle only: medians per connection of heap used + external, heap committed, and RSS after settling. */
   heapKiB: number | null
   heapTotalKiB: number | null
+  youngKiB: number | null
   settledKiB: number | null
 }
 
@@ -92,7 +94,7 @@ export function summarizeFigure (fig: Figure, results: BenchResults): FigureSumm
     }
     rows.push({
       impl, values, median: median(values), min: Math.min(...values), max: Math.max(...values), ratioToTls: null,
-      heapKiB: extra((s) => s.heapKiB), heapTotalKiB: extra((s) => s.heapTotalKiB), settledKiB: extra((s) => s.settledKiB)
+      heapKiB: extra((s) => s.heapKiB), heapTotalKiB: extra((s) => s.heapTotalKiB), youngKiB: extra((s) => s.youngKiB), settledKiB: extra((s) => s.settledKiB)
     })
   }
   const tls = fasterTls(rows, fig)

@@ -5,6 +5,7 @@
  * hold the connection idle while the parent reads its memory.
  */
 import net from 'node:net'
+import v8 from 'node:v8'
 import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises'
 import type { Workload } from './config.js'
 import type { FigureName } from './figures.js'
@@ -124,5 +125,6 @@ async function memoryAfterGc (): Promise<MemorySnapshot> {
     await nextTurn()
   }
   const m = process.memoryUsage()
-  return { rss: m.rss, heapTotal: m.heapTotal, heapUsed: m.heapUsed, external: m.external }
+  const newSpace = v8.getHeapSpaceStatistics().find((space) => space.space_name === 'new_space')?.space_size ?? 0
+  return { rss: m.rss, heapTotal: m.heapTotal, heapUsed: m.heapUsed, external: m.external, newSpace }
 }

@@ -90,6 +90,9 @@ export const STREAM_HIGH_WATER_MARK_BYTES = 4 * 65536
 /** Most plaintext sealed into one socket write: 16 full frames (about 1 MiB) bounds the reused output buffer while keeping system calls few. */
 export const MAX_WRITE_BATCH_BYTES = 16 * MAX_DATA_BYTES
 
+/** Smallest batch for which a stream keeps its output buffer between batches: below it Buffer.allocUnsafe takes a slice of Node's shared pool (up to 4 KiB), as cheap as reuse, and an idle connection keeps no buffer. */
+export const KEEP_OUTPUT_BUFFER_MIN_BYTES = 4096
+
 /**
  * Received frame bodies at least this large are decrypted by OpenSSL, reading each chunk they arrived in where it lies; smaller ones by libsodium (joined first when split).
  * Measured break-even, CPU per frame on this machine (node 20): whole in one chunk, 8 KiB libsodium 8.2 us vs OpenSSL 9.1, 16 KiB 12.4 vs 10.9, 64 KiB 48 vs 28;

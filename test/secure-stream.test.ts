@@ -208,6 +208,22 @@ test('idle timeout: no frame from the peer fails with ERR_IDLE_TIMEOUT', async (
   t.is(peerErr.code, 'ERR_PEER_ABORTED', 'the peer is told why')
 })
 
+test('idle timeout with keep-alive on the same stream: our own PINGs do not count as the peer speaking', async (t) => {
+  // The responder's one timer serves both: its keep-alive checks come due
+  // (and send PINGs) several times before its idle deadline, which only the
+  // peer's frames move. The initiator sends nothing (keep-alive off).
+  const { initiator, responder, rawInitiator } = await secureTcpPair({ keepAlive: 0 }, { keepAlive: 20, idleTimeout: 200 })
+  initiator.on('data', () => {})
+  const failed = errorOf(responder)
+  const peerFailed = errorOf(initiator)
+  await initiator.opened
+  const before = rawInitiator.bytesRead
+  const err = await failed
+  t.is(err.code, 'ERR_IDLE_TIMEOUT')
+  t.ok((rawInitiator.bytesRead - before) / 19 >= 3, 'the responder sent PINGs meanwhile')
+  t.is((await peerFailed).code, 'ERR_PEER_ABORTED', 'the peer is told why')
+})
+
 test('handshake timeout on the responder when the initiator never speaks', async (t) => {
   const { server, client } = await tcpPair()
   const responder = new SecureStream(false, server, { verify: acceptAnyKey, handshakeTimeout: 100 })

@@ -100,6 +100,8 @@ interface Connection {
   /** We sent END (or began to): nothing more is written. */
   ended: boolean
   closeTimer: NodeJS.Timeout | undefined
+  /** Joins the member under a default nick unless its /nick came first; undefined once it fired or the member joined. */
+  joinTimer: NodeJS.Timeout | undefined
 }
 
 /**
@@ -291,13 +293,17 @@ export class ChatServer extends EventEmitter {
     if (this.closing) return void stream.destroy(chatError('ERR_SERVER_SHUTDOWN', 'the server is shutting down'))
     // Lines must leave when written: Nagle would hold a member's next turn until the last one is acknowledged.
     socket.setNoDelay(true)
-    const connection: Connection = { socket, stream, session: undefined, ended: false, closeTimer: undefined }
+    const connection: Connection = { socket, stream, session: undefined, ended: false, closeTimer: undefined, joinTimer: undefined }
     this.connections.add(connection)
     stream.on('error', (err: Error) => this.onStreamError(connection, err, remote))
+    // One 'close' listener per member does all the cleaning up: every listener is a closure kept for the connection's life.
     stream.on('close', () => {
       clearTimeout(connection.closeTimer)
+      stopJoinTimer(connection)
       this.connections.delete(connection)
-      connection.session?.end('connection lost')
+      if (connection.session === undefined) return
+      connection.session.end('connection lost')
+      this.openSessions--
     })
     this.open(connection, remote)
   }
@@ -339,32 +345,21 @@ export class ChatServer extends EventEmitter {
     this.log({ event: 'connect', fingerprint: fingerprint(publicKey), remote })
     const session = new Session(this.room, publicKey, this.memberConnection(connection), { rate: this.options.rate })
     connection.session = session
-    this.openSessions++
-    stream.once('close', () => { this.openSessions-- })
+    this.openSessions++ // the connection's 'close' listener (accept) counts it out
     const splitter = new LineSplitter(MAX_LINE_BYTES)
-    // Dropped once it fired or the member joined: the listeners below would otherwise keep it for the connection's life.
-    let joinTimer: NodeJS.Timeout | undefined = setTimeout(() => { joinTimer = undefined; session.join() }, this.options.joinWait ?? JOIN_NICK_WAIT_MS)
-    joinTimer.unref()
-    const deliver = (events: ReturnType<LineSplitter['push']>): void => {
-      for (const event of events) {
-        if (event.type === 'line') session.receiveLine(event.text)
-        else session.receiveOverlong(event.limit)
-      }
-    }
+    // Dropped once it fired or the member joined, so an idle member keeps no timer.
+    connection.joinTimer = setTimeout(joinWithDefaultNick, this.options.joinWait ?? JOIN_NICK_WAIT_MS, connection)
+    connection.joinTimer.unref()
     stream.on('data', (data: unknown) => {
-      deliver(splitter.push(data as Buffer))
-      if (joinTimer !== undefined && session.state !== 'waiting') {
-        clearTimeout(joinTimer)
-        joinTimer = undefined
-      }
+      deliver(session, splitter.push(data as Buffer))
+      if (connection.joinTimer !== undefined && session.state !== 'waiting') stopJoinTimer(connection)
     })
     stream.on('end', () => {
-      clearTimeout(joinTimer)
-      deliver(splitter.end())
+      stopJoinTimer(connection)
+      deliver(session, splitter.end())
       session.end('quit')
       this.endConnection(connection)
     })
-    stream.on('close', () => clearTimeout(joinTimer))
   }
 
   /** A member's way out, over its secure stream. */
@@ -428,6 +423,25 @@ export class ChatServer extends EventEmitter {
   private log (event: ChatServerLogEvent): void {
     this.emit('log', event)
   }
+}
+
+/** A member's lines (or overlong-line notices) to its session. */
+function deliver (session: Session, events: ReturnType<LineSplitter['push']>): void {
+  for (const event of events) {
+    if (event.type === 'line') session.receiveLine(event.text)
+    else session.receiveOverlong(event.limit)
+  }
+}
+
+/** The join wait ran out before a /nick: join under the default nick. */
+function joinWithDefaultNick (connection: Connection): void {
+  connection.joinTimer = undefined
+  connection.session?.join()
+}
+
+function stopJoinTimer (connection: Connection): void {
+  clearTimeout(connection.joinTimer)
+  connection.joinTimer = undefined
 }
 
 /** The reason others are told when a member's connection failed. */

@@ -82,7 +82,8 @@ export class TcpListener extends EventEmitter {
       return
     }
     this.sockets.add(socket)
-    socket.once('close', () => {
+    // on(), not once(): 'close' comes once, and a once() wrapper is two more objects kept per connection.
+    socket.on('close', () => {
       this.sockets.delete(socket)
       if (this.sockets.size === 0) this.emit('idle')
     })

@@ -5,7 +5,7 @@ import { inspect } from 'node:util'
 import {
   ABORT_GRACE_MS, DEFAULT_IDLE_TIMEOUT_MS, DEFAULT_KEEP_ALIVE_MS,
   DEFAULT_PROLOGUE, FRAME_ABORT, FRAME_DATA, FRAME_END, FRAME_PING, HANDSHAKE_TIMEOUT_MS,
-  HASH_BYTES, KEY_BYTES, MAX_WRITE_BATCH_BYTES, STREAM_HIGH_WATER_MARK_BYTES
+  HASH_BYTES, KEEP_OUTPUT_BUFFER_MIN_BYTES, KEY_BYTES, MAX_WRITE_BATCH_BYTES, STREAM_HIGH_WATER_MARK_BYTES
 } from '../constants.js'
 import { SecureStreamError, secureStreamError } from '../errors.js'
 import { fingerprint, generateKeyPair } from './keypair.js'
@@ -84,7 +84,8 @@ export class SecureStream extends Duplex {
   private sender: TransportCipher | null = null
   private receiver: TransportCipher | null = null
   private readonly decoder = new FrameDecoder()
-  private readonly verifyRemoteKey: VerifyRemoteKey
+  /** Asked once, in the handshake; dropped with it, so an open stream does not keep the caller's closure (and what it captured). */
+  private verifyRemoteKey: VerifyRemoteKey | null
   private readonly keepAliveMs: number
   private readonly idleTimeoutMs: number
   private readonly handshakeTimeoutMs: number
@@ -100,8 +101,17 @@ export class SecureStream extends Duplex {
   private openCallback: ((err: Error | null) => void) | null = null
   private drainCallback: ((err: Error | null) => void) | null = null
   private handshakeTimer: NodeJS.Timeout | null = null
-  private keepAliveTimer: NodeJS.Timeout | null = null
-  private idleTimer: NodeJS.Timeout | null = null
+  /**
+   * One timer serves both keep-alive and the idle timeout of an open
+   * stream: it wakes at whichever is due first (see onTransportTimer).
+   * Two timers and their closures per connection cost more than the
+   * clock read per frame that replaces the idle timer's refresh().
+   */
+  private transportTimer: NodeJS.Timeout | null = null
+  /** performance.now() when the next keep-alive check is due; Infinity when keep-alive is off. */
+  private keepAliveDueAt = Infinity
+  /** performance.now() of the peer's last transport frame (idle timeout only). */
+  private lastFrameAt = 0
   /** The `opened` promise, made only when someone asks for it: idle connections should not pay for one. */
   private openedPromise: Promise<void> | null = null
   private settleOpened: ((err: Error | null) => void) | null = null
@@ -119,6 +129,8 @@ export class SecureStream extends Duplex {
     const keyPair = opts.keyPair ?? generateKeyPair()
     // Our key, the peer's and the handshake hash share one small allocation:
     // pooled copies would each pin an 8 KiB slab for the connection's life.
+    // (The cipher state stays apart: these views are public, and anyone
+    // holding one can read its whole ArrayBuffer.)
     this.facts = Buffer.allocUnsafeSlow(2 * KEY_BYTES + HASH_BYTES)
     this.publicKey = this.facts.subarray(0, KEY_BYTES)
     this.publicKey.set(keyPair.publicKey)
@@ -292,7 +304,7 @@ export class SecureStream extends Duplex {
   }
 
   private onTransportFrame (pieces: Buffer[], length: number): boolean {
-    this.idleTimer?.refresh()
+    if (this.idleTimeoutMs > 0) this.lastFrameAt = performance.now()
     if (this.endReceived) throw secureStreamError('ERR_UNEXPECTED_FRAME', "received a frame after the peer's END")
     const receiver = this.receiver!
     const first = receiver.nonce.isZero
@@ -369,7 +381,7 @@ export class SecureStream extends Duplex {
     const info = { isInitiator: this.isInitiator, handshakeHash: this.handshake!.hash }
     let decision: unknown
     try {
-      decision = this.verifyRemoteKey(Buffer.from(remoteKey), info)
+      decision = this.verifyRemoteKey!(Buffer.from(remoteKey), info)
     } catch (err) {
       this.rejectRemoteKey(err)
       return false
@@ -459,6 +471,7 @@ export class SecureStream extends Duplex {
     this.clearHandshakeTimer()
     this.handshake?.wipe()
     this.handshake = null
+    this.verifyRemoteKey = null
   }
 
   /** Settle `opened`, if anyone asked for it, and let go of its callbacks. */
@@ -526,12 +539,15 @@ export class SecureStream extends Duplex {
    * bytes to the kernel before its write callback fires, and the next
    * batch waits for that callback, so one buffer serves every batch. Any
    * other stream may keep the buffer it is given (a PassThrough hands it
-   * to its reader): it gets a new one each time.
+   * to its reader): it gets a new one each time. Small batches never
+   * create the kept buffer: a chat member would otherwise keep the size of
+   * its welcome for the rest of its life.
    */
   private outputBuffer (bytes: number): Buffer {
     if (this.writeMode !== WRITE_REUSE) return Buffer.allocUnsafe(bytes)
     const have = this.outBuffer
     if (have !== null && have.byteLength >= bytes) return have
+    if (bytes < KEEP_OUTPUT_BUFFER_MIN_BYTES) return Buffer.allocUnsafe(bytes)
     const fresh = Buffer.allocUnsafeSlow(bytes)
     this.outBuffer = fresh
     return fresh
@@ -653,14 +669,39 @@ export class SecureStream extends Duplex {
   }
 
   private startTransportTimers (): void {
-    if (this.keepAliveMs > 0) {
-      this.keepAliveTimer = setInterval(() => this.onKeepAlive(), this.keepAliveMs)
-      this.keepAliveTimer.unref()
+    if (this.keepAliveMs <= 0 && this.idleTimeoutMs <= 0) return
+    const now = performance.now()
+    if (this.keepAliveMs > 0) this.keepAliveDueAt = now + this.keepAliveMs
+    this.lastFrameAt = now
+    this.scheduleTransportTimer(now)
+  }
+
+  /** Wake when the next keep-alive check or the idle deadline is due, whichever is first. */
+  private scheduleTransportTimer (now: number): void {
+    const idleAt = this.idleTimeoutMs > 0 ? this.lastFrameAt + this.idleTimeoutMs : Infinity
+    const delay = Math.max(1, Math.ceil(Math.min(this.keepAliveDueAt, idleAt) - now))
+    // A module function and an argument, not a closure: one less object per connection.
+    this.transportTimer = setTimeout(onTransportTimer, delay, this)
+    this.transportTimer.unref()
+  }
+
+  /**
+   * The transport timer fired: the idle timeout first (no frame from the
+   * peer for idleTimeoutMs fails the stream), then keep-alive (every
+   * keepAliveMs, measured like setInterval from the previous check).
+   * Frames that arrived since it was set only moved the idle deadline
+   * later: then it just sleeps again.
+   */
+  private onTransportTimer (): void {
+    this.transportTimer = null
+    if (this.state === 'closed' || this.failure !== null) return
+    const now = performance.now()
+    if (this.idleTimeoutMs > 0 && now - this.lastFrameAt >= this.idleTimeoutMs) return this.onIdle()
+    if (now >= this.keepAliveDueAt) {
+      this.onKeepAlive()
+      this.keepAliveDueAt = now + this.keepAliveMs
     }
-    if (this.idleTimeoutMs > 0) {
-      this.idleTimer = setTimeout(() => this.onIdle(), this.idleTimeoutMs)
-      this.idleTimer.unref()
-    }
+    if (this.failure === null) this.scheduleTransportTimer(now)
   }
 
   private onKeepAlive (): void {
@@ -683,10 +724,9 @@ export class SecureStream extends Duplex {
 
   private stopTimers (): void {
     this.clearHandshakeTimer()
-    if (this.keepAliveTimer !== null) clearInterval(this.keepAliveTimer)
-    if (this.idleTimer !== null) clearTimeout(this.idleTimer)
-    this.keepAliveTimer = null
-    this.idleTimer = null
+    if (this.transportTimer !== null) clearTimeout(this.transportTimer)
+    this.transportTimer = null
+    this.keepAliveDueAt = Infinity
   }
 
   private watchSignal (signal: AbortSignal): void {
@@ -741,6 +781,10 @@ function pickWriteMode (raw: RawStream): number {
 }
 
 const DEFAULT_PROLOGUE_BYTES = Buffer.from(DEFAULT_PROLOGUE)
+
+function onTransportTimer (stream: SecureStream): void {
+  stream['onTransportTimer']() // bracket access: the one caller of a private method
+}
 
 /** PROTOCOL.md 3: msg1 is exactly 32 bytes; checked from the header alone, once. */
 function checkMessage1Length (this: FrameDecoder, length: number): void {

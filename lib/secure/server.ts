@@ -183,7 +183,7 @@ export class SecureServer extends EventEmitter {
     const held: Held = { socket, source, stream, counted: true }
     this.hold(held)
     stream.on('error', noop)
-    stream.once('close', () => this.release(held))
+    stream.on('close', () => this.release(held)) // 'close' comes once: no once() wrapper to keep per connection
     const evicted = this.gate.add(held, source)
     evicted?.stream.destroy(secureServerError('ERR_TOO_MANY_HANDSHAKES', `dropped to make room: ${this.gate.maxTotal} handshakes were in progress`))
     stream.opened.then(() => {
