@@ -40,7 +40,9 @@ export interface IdleOutcome {
   scenario: ScenarioName
   target: TargetName
   join: JoinFigures | undefined
-  /** Server RSS after the room sat idle. */
+  /** Server RSS after the room sat idle for the scenario's earlyMs (reported, not judged). */
+  rssEarlyBytes: number
+  /** Server RSS after the room sat idle for the scenario's settleMs. */
   rssSettledBytes: number
   /** (settled RSS - RSS before anyone joined) / members. */
   perMemberBytes: number
@@ -119,7 +121,7 @@ export async function runRateScenario (scenario: RateScenario, target: TargetNam
 /** Join `scenario.members`, let the room idle, read the server's memory. */
 export async function runIdleScenario (scenario: IdleScenario, target: TargetName, config: ChatBenchConfig, log: Log): Promise<IdleOutcome> {
   const outcome: IdleOutcome = {
-    scenario: scenario.name, target, join: undefined, rssSettledBytes: 0, perMemberBytes: 0, heapBeforeBytes: null, heapSettledBytes: null, heapPerMemberBytes: null
+    scenario: scenario.name, target, join: undefined, rssEarlyBytes: 0, rssSettledBytes: 0, perMemberBytes: 0, heapBeforeBytes: null, heapSettledBytes: null, heapPerMemberBytes: null
   }
   let room: BenchRoom | undefined
   try {
@@ -127,7 +129,9 @@ export async function runIdleScenario (scenario: IdleScenario, target: TargetNam
     room = opened.room
     outcome.join = opened.join
     if (!opened.join.complete) throw new Error(`not every member joined: ${opened.join.errors.join('; ')}`)
-    await sleep(scenario.settleMs)
+    await sleep(scenario.earlyMs)
+    outcome.rssEarlyBytes = readRssBytes(room.server.pid)
+    await sleep(scenario.settleMs - scenario.earlyMs)
     outcome.rssSettledBytes = readRssBytes(room.server.pid)
     outcome.perMemberBytes = (outcome.rssSettledBytes - opened.join.rssBeforeBytes) / scenario.members
     // After RSS: the collection below would change it.
