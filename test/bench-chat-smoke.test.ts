@@ -7,11 +7,11 @@ import { fileURLToPath } from 'node:url'
 import { parseConfig } from '../bench/chat/config.js'
 import { LatencyHistogram } from '../bench/chat/histogram.js'
 import { encodePayload, PAYLOAD_TEXT_BYTES, scanPayloads } from '../bench/chat/payload.js'
-import type { ChatBenchResults } from '../bench/chat/results.js'
+import { serverBoundLimit, type ChatBenchResults } from '../bench/chat/results.js'
 import { BenchRoom } from '../bench/chat/room.js'
 import { dueBy, messagesPerSender, senderPhase } from '../bench/chat/schedule.js'
 import { niceRate, RateSearch } from '../bench/chat/search.js'
-import { generatorProblems, runStep } from '../bench/chat/step.js'
+import { generatorProblems, runStep, serverBoundFailure } from '../bench/chat/step.js'
 import { LineBlocks } from '../bench/chat/link.js'
 
 // The load generator against the real `noise-chat server` process, in a
@@ -105,6 +105,18 @@ test('a failure with the generator saturated bounds the search but is not the se
   t.ok(s.ceilingGeneratorBound, 'flagged')
   s.record(1400, false, false)
   t.absent(s.ceilingGeneratorBound, 'a lower failure with headroom is the server\'s')
+})
+
+test('a failure far beyond what the generator\'s late loop can add bounds the server\'s limit even when its loop ran late', (t) => {
+  const step = { passed: false, generatorMaxWorkerCpuPct: 35, generatorLoopDelayMaxMs: 41, p99Ms: 431.6, maxLagMs: 5 }
+  t.ok(serverBoundFailure(step), 'p99 432 ms, at most 41 ms of it the generator\'s')
+  t.absent(serverBoundFailure({ ...step, p99Ms: 110.4 }), '110 ms minus 41 ms is under the bound: it may be the generator\'s')
+  t.absent(serverBoundFailure({ ...step, generatorMaxWorkerCpuPct: 90 }), 'a worker out of CPU bounds nothing')
+  t.absent(serverBoundFailure({ ...step, maxLagMs: 300 }), 'a generator behind its schedule bounds nothing')
+  t.absent(serverBoundFailure({ ...step, passed: true }), 'a pass is no failure')
+  const outcome = { best: 1100, steps: [{ ...step, rate: 1600 }, { ...step, rate: 1200, p99Ms: 110.4 }, { ...step, rate: 900 }] }
+  t.is(serverBoundLimit(outcome as unknown as Parameters<typeof serverBoundLimit>[0]), 1600, 'the lowest such failure above the best pass')
+  t.is(serverBoundLimit(undefined), null)
 })
 
 test('the latency histogram orders its quantiles within a percent', (t) => {

@@ -3,7 +3,9 @@
  * targets (ratios to ngircd over TLS in the same run). Pure.
  */
 import type { IdleOutcome, ProfileOutcome, RateOutcome } from './execute.js'
+import { GENERATOR_MAX_WORKER_CPU_PCT, serverBoundFailure } from './step.js'
 import type { Scenario, ScenarioName } from './scenarios.js'
+
 import type { TargetName } from './target.js'
 
 export interface ChatMachine {
@@ -88,10 +90,26 @@ function rateVerdict (scenario: ScenarioName, outcomes: RateOutcome[]): TargetVe
     met = null
     text += ' (not judged: the generator saturated before our server)'
   } else if (met === true && bound.includes('ngircd-tls')) {
-    met = null
-    text += ' (not judged: the generator saturated before ngircd TLS)'
+    const limit = serverBoundLimit(outcome('ngircd-tls'))
+    if (ours !== null && limit !== null && ours >= limit) {
+      text += ` (met by bound: ngircd TLS failed at ${limit.toLocaleString('en-US')} msg/s by itself, with p99 beyond what its generator's event-loop delay can add and every worker under ${GENERATOR_MAX_WORKER_CPU_PCT}% of a core, so its limit is below that; ours passed ${ours.toLocaleString('en-US')}: at least ${(ours / limit).toFixed(2)}x)`
+    } else {
+      met = null
+      text += ' (not judged: the generator saturated before ngircd TLS)'
+    }
   }
   return { scenario, measure: 'rate', ours, ngircdPlain: best('ngircd'), ngircdTls: tls, ratio, met, text }
+}
+
+/**
+ * The lowest rate at which a server failed by itself (serverBoundFailure):
+ * an upper bound on its limit even when its lowest failure was the
+ * generator's. Null when no step shows one.
+ */
+export function serverBoundLimit (o: RateOutcome | undefined): number | null {
+  // Only above its best pass: a failure below a rate it passed bounds nothing.
+  const rates = (o?.steps ?? []).filter((st) => serverBoundFailure(st) && st.rate > (o?.best ?? 0)).map((st) => st.rate)
+  return rates.length === 0 ? null : Math.min(...rates)
 }
 
 /** p50 latency of the fixed-rate step: ours against ngircd over TLS. */

@@ -93,6 +93,22 @@ export function generatorProblems (r: Pick<StepResult, 'generatorMaxWorkerCpuPct
   return why
 }
 
+/**
+ * True when a failed step shows the server's own limit even though the
+ * generator was not idle: every worker had CPU to spare (under
+ * GENERATOR_MAX_WORKER_CPU_PCT), it sent on schedule, and the p99 latency
+ * exceeds the bound by more than the generator's worst event-loop delay,
+ * which is the most a worker's late turn can add to a delivery's latency.
+ * Such a failure bounds the server's rate from above however late the
+ * generator's loop ran. Pure.
+ */
+export function serverBoundFailure (r: Pick<StepResult, 'passed' | 'generatorMaxWorkerCpuPct' | 'generatorLoopDelayMaxMs' | 'p99Ms' | 'maxLagMs'>): boolean {
+  if (r.passed) return false
+  if (r.generatorMaxWorkerCpuPct >= GENERATOR_MAX_WORKER_CPU_PCT) return false
+  if (r.maxLagMs > MAX_SEND_LAG_MS) return false
+  return r.p99Ms - r.generatorLoopDelayMaxMs >= P99_BOUND_MS
+}
+
 /** Run one step in `room` and judge it. */
 export async function runStep (room: BenchRoom, spec: StepSpec): Promise<StepResult> {
   const { members } = room.setup
