@@ -5,7 +5,6 @@
 import type { IdleOutcome, ProfileOutcome, RateOutcome } from './execute.js'
 import { GENERATOR_MAX_WORKER_CPU_PCT, serverBoundFailure } from './step.js'
 import type { Scenario, ScenarioName } from './scenarios.js'
-
 import type { TargetName } from './target.js'
 
 export interface ChatMachine {
