@@ -93,8 +93,11 @@ export const MAX_WRITE_BATCH_BYTES = 16 * MAX_DATA_BYTES
 /** Smallest batch for which a stream keeps its output buffer between batches: below it Buffer.allocUnsafe takes a slice of Node's shared pool (up to 4 KiB), as cheap as reuse, and an idle connection keeps no buffer. */
 export const KEEP_OUTPUT_BUFFER_MIN_BYTES = 4096
 
+/** Environment variable that, set to `libsodium`, keeps the streams off the native OpenSSL addon (for comparison, or where a build misbehaves); anything else is ignored. */
+export const AEAD_BACKEND_ENV = 'NOISE_CHAT_AEAD'
+
 /**
- * Received frame bodies at least this large are decrypted by OpenSSL, reading each chunk they arrived in where it lies; smaller ones by libsodium (joined first when split).
+ * Without the native addon (lib/secure/native-aead.ts), received frame bodies at least this large are decrypted by node:crypto's OpenSSL, reading each chunk they arrived in where it lies; smaller ones by libsodium (joined first when split).
  * Measured break-even, CPU per frame on this machine (node 20): whole in one chunk, 8 KiB libsodium 8.2 us vs OpenSSL 9.1, 16 KiB 12.4 vs 10.9, 64 KiB 48 vs 28;
  * split in two chunks, 8 KiB 8.5 vs 10.0, 16 KiB 14.1 vs 13.2. Below it OpenSSL's per-frame cipher object costs more than its faster decryption saves.
  */

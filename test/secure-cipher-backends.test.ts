@@ -1,16 +1,30 @@
 import test from 'brittle'
+import { spawnSync } from 'node:child_process'
 import { createCipheriv } from 'node:crypto'
-import { FRAME_DATA, MAX_DATA_BYTES, OPENSSL_MIN_OPEN_BYTES, TAG_BYTES, TYPE_BYTES } from '../lib/constants.js'
+import { fileURLToPath } from 'node:url'
+import { AEAD_BACKEND_ENV, FRAME_DATA, MAX_DATA_BYTES, OPENSSL_MIN_OPEN_BYTES, TAG_BYTES, TYPE_BYTES } from '../lib/constants.js'
+import { defaultAeadBackend, libsodiumBackend, nativeAeadUnavailable, opensslBackend, type AeadBackend } from '../lib/secure/aead-backend.js'
+import { loadNativeAead } from '../lib/secure/native-aead.js'
 import { TransportCipher } from '../lib/secure/transport-cipher.js'
 import { openTransportFrame, sealTransportFrame } from '../lib/secure/transport-frame.js'
 import { MSG1, MSG2, MSG3, outcome, vectorResponder, vectorSender } from './helpers/scripted.js'
 
 /*
- * Received frames are decrypted by libsodium below OPENSSL_MIN_OPEN_BYTES and
- * by OpenSSL from it up, from one piece or several. These known-answer tests
- * put frames on both sides of that limit, in each layout the frame decoder
- * hands over, and check them against an independent OpenSSL seal.
+ * Two backends compute the transport cipher: the package's native OpenSSL
+ * addon, and without it libsodium (which hands received frames of
+ * OPENSSL_MIN_OPEN_BYTES and up to node:crypto). These known-answer tests
+ * run every backend on frames on both sides of that limit, in each layout
+ * the frame decoder hands over, against an independent OpenSSL seal.
  */
+
+test('the native OpenSSL addon is built and is what streams use', (t) => {
+  t.is(nativeAeadUnavailable, null, `npm install builds native/aead.c; without it the streams fall back to libsodium (${nativeAeadUnavailable ?? ''})`)
+  t.is(defaultAeadBackend.name, 'openssl')
+  t.is(loadNativeAead({ [AEAD_BACKEND_ENV]: 'libsodium' }).aead, null, `${AEAD_BACKEND_ENV}=libsodium turns it off`)
+})
+
+const native = loadNativeAead({}).aead
+const BACKENDS: AeadBackend[] = native === null ? [libsodiumBackend] : [opensslBackend(native), libsodiumBackend]
 
 const KEY = Buffer.alloc(32, 0x42)
 
@@ -43,41 +57,96 @@ const LAYOUTS: Record<string, (body: Buffer) => Buffer[]> = {
 
 const SIZES = [OPENSSL_MIN_OPEN_BYTES - 1, OPENSSL_MIN_OPEN_BYTES, OPENSSL_MIN_OPEN_BYTES + 1, dataBytesFor(65535) + TYPE_BYTES + TAG_BYTES]
 
-test('frames at the backend limit and the largest frame match an independent OpenSSL seal and open in every layout', (t) => {
-  t.is(SIZES[3], 65535)
-  t.is(dataBytesFor(65535), MAX_DATA_BYTES)
-  for (const frameBody of SIZES) {
-    const body = bodyOf(dataBytesFor(frameBody))
-    const wire = sealTransportFrame(new TransportCipher(KEY), FRAME_DATA, body)
-    t.ok(wire.subarray(2).equals(referenceSeal(FRAME_DATA, body)), `${frameBody}: sealed bytes match OpenSSL's`)
-    for (const [name, cut] of Object.entries(LAYOUTS)) {
-      const receiver = new TransportCipher(KEY)
-      const frame = openTransportFrame(receiver, cut(wire.subarray(2)), frameBody)
-      t.is(frame.type, FRAME_DATA)
-      t.is(frame.bodyLength, body.byteLength)
-      t.ok(Buffer.concat(frame.body).equals(body), `${frameBody}, ${name}: decrypts to the body`)
-      t.is(receiver.nonce.value, 1n, `${frameBody}, ${name}: nonce advanced once`)
+for (const backend of BACKENDS) {
+  test(`${backend.name}: frames at the fallback's limit and the largest frame match an independent OpenSSL seal and open in every layout`, (t) => {
+    t.is(SIZES[3], 65535)
+    t.is(dataBytesFor(65535), MAX_DATA_BYTES)
+    for (const frameBody of SIZES) {
+      const body = bodyOf(dataBytesFor(frameBody))
+      const wire = sealTransportFrame(new TransportCipher(KEY, undefined, backend), FRAME_DATA, body)
+      t.ok(wire.subarray(2).equals(referenceSeal(FRAME_DATA, body)), `${frameBody}: sealed bytes match OpenSSL's`)
+      for (const [name, cut] of Object.entries(LAYOUTS)) {
+        const receiver = new TransportCipher(KEY, undefined, backend)
+        const frame = openTransportFrame(receiver, cut(wire.subarray(2)), frameBody)
+        t.is(frame.type, FRAME_DATA)
+        t.is(frame.bodyLength, body.byteLength)
+        t.ok(Buffer.concat(frame.body).equals(body), `${frameBody}, ${name}: decrypts to the body`)
+        t.is(receiver.nonce.value, 1n, `${frameBody}, ${name}: nonce advanced once`)
+      }
+    }
+  })
+
+  test(`${backend.name}: a bad tag or a flipped ciphertext byte is ERR_DECRYPT_FAILED in every layout`, (t) => {
+    for (const frameBody of SIZES) {
+      const wire = sealTransportFrame(new TransportCipher(KEY, undefined, backend), FRAME_DATA, bodyOf(dataBytesFor(frameBody)))
+      for (const at of [frameBody - 1, 0, 1500]) {
+        const bad = Buffer.from(wire.subarray(2))
+        bad[at]! ^= 0x01
+        for (const [name, cut] of Object.entries(LAYOUTS)) {
+          const receiver = new TransportCipher(KEY, undefined, backend)
+          try {
+            openTransportFrame(receiver, cut(bad), frameBody)
+            t.fail(`${frameBody}, byte ${at}, ${name}: opened a forged frame`)
+          } catch (err: any) {
+            t.is(err.code, 'ERR_DECRYPT_FAILED', `${frameBody}, byte ${at}, ${name}`)
+          }
+          t.is(receiver.nonce.value, 0n, 'the nonce does not move past a forged frame')
+        }
+      }
+    }
+  })
+}
+
+
+test('small frames (empty, 1 and 100 bytes of DATA, 4 KiB) match the reference on every backend, whole and split', (t) => {
+  for (const backend of BACKENDS) {
+    for (const dataBytes of [0, 1, 100, 4096]) {
+      const body = bodyOf(dataBytes)
+      const wire = sealTransportFrame(new TransportCipher(KEY, undefined, backend), FRAME_DATA, body)
+      t.ok(wire.subarray(2).equals(referenceSeal(FRAME_DATA, body)), `${backend.name}, ${dataBytes} bytes: sealed bytes match OpenSSL's`)
+      const frameBody = wire.byteLength - 2
+      const cuts = [[wire.subarray(2)], [wire.subarray(2, 3), wire.subarray(3)], [wire.subarray(2, wire.byteLength - 5), wire.subarray(wire.byteLength - 5)]]
+      for (const pieces of cuts) {
+        const frame = openTransportFrame(new TransportCipher(KEY, undefined, backend), pieces, frameBody)
+        t.ok(Buffer.concat(frame.body).equals(body), `${backend.name}, ${dataBytes} bytes in ${pieces.length} piece(s)`)
+      }
     }
   }
 })
 
-test('a bad tag or a flipped ciphertext byte is ERR_DECRYPT_FAILED on both backends, in every layout', (t) => {
-  for (const frameBody of SIZES) {
-    const wire = sealTransportFrame(new TransportCipher(KEY), FRAME_DATA, bodyOf(dataBytesFor(frameBody)))
-    for (const at of [frameBody - 1, 0, 1500]) {
-      const bad = Buffer.from(wire.subarray(2))
-      bad[at]! ^= 0x01
-      for (const [name, cut] of Object.entries(LAYOUTS)) {
-        const receiver = new TransportCipher(KEY)
-        try {
-          openTransportFrame(receiver, cut(bad), frameBody)
-          t.fail(`${frameBody}, byte ${at}, ${name}: opened a forged frame`)
-        } catch (err: any) {
-          t.is(err.code, 'ERR_DECRYPT_FAILED', `${frameBody}, byte ${at}, ${name}`)
-        }
-        t.is(receiver.nonce.value, 0n, 'the nonce does not move past a forged frame')
-      }
+test('the native addon refuses a wrong key, nonce or tag size, a frame that does not fit, and overlapping buffers', (t) => {
+  if (native === null) return t.fail(`no native addon: ${nativeAeadUnavailable ?? ''}`)
+  const key = Buffer.alloc(32, 1)
+  const nonce = Buffer.alloc(12)
+  const buf = Buffer.alloc(64)
+  const refused = (fn: () => unknown, what: string): void => {
+    try {
+      fn()
+      t.fail(`${what}: accepted`)
+    } catch (err: any) {
+      t.is(err.code, 'ERR_INVALID_ARGUMENT', what)
     }
+  }
+  refused(() => native.seal(key.subarray(1), nonce, buf, 0, 10), 'a 31-byte key')
+  refused(() => native.seal(key, Buffer.alloc(8), buf, 0, 10), 'an 8-byte nonce')
+  refused(() => native.seal(key, nonce, buf, 0, 49), 'no room for the tag')
+  refused(() => native.seal(key, nonce, buf, 60, 0), 'a tag past the end')
+  refused(() => native.seal(key, nonce, buf, -1, 10), 'a negative offset')
+  refused(() => native.seal(key, nonce, 'text' as any, 0, 0), 'not bytes')
+  refused(() => native.open(key, nonce, [buf.subarray(0, 10)], Buffer.alloc(15), Buffer.alloc(10)), 'a 15-byte tag')
+  refused(() => native.open(key, nonce, [buf.subarray(0, 10)], Buffer.alloc(16), Buffer.alloc(11)), 'an output longer than the pieces')
+  refused(() => native.open(key, nonce, [buf.subarray(0, 10), buf.subarray(10, 20)], Buffer.alloc(16), buf.subarray(5, 25)), 'an output overlapping two pieces')
+  native.seal(key, nonce, buf, 0, 48)
+  t.ok(native.open(key, nonce, [buf.subarray(0, 48)], buf.subarray(48), buf.subarray(0, 48)), 'one piece may be opened in place')
+  t.ok(buf.subarray(0, 48).equals(Buffer.alloc(48)), 'in place, the plaintext is back')
+})
+
+test('the stream tests pass on the libsodium fallback too (a real process with the addon turned off)', (t) => {
+  for (const file of ['secure-vectors.test.js', 'secure-bulk.test.js']) {
+    const path = fileURLToPath(new URL(file, import.meta.url))
+    const run = spawnSync(process.execPath, [path], { env: { ...process.env, [AEAD_BACKEND_ENV]: 'libsodium' }, encoding: 'utf8', timeout: 120_000 })
+    t.is(run.status, 0, `${file} with ${AEAD_BACKEND_ENV}=libsodium:\n${run.stdout.split('\n').filter((l) => l.startsWith('not ok')).join('\n')}`)
+    t.ok(/^# ok|^ok /m.test(run.stdout), `${file}: brittle reported`)
   }
 })
 

@@ -1,7 +1,7 @@
 import {
   FRAME_ABORT, FRAME_DATA, FRAME_END, FRAME_HEADER_BYTES, FRAME_OVERHEAD_BYTES, FRAME_PING,
   MAX_ABORT_REASON_BYTES, MAX_DATA_BYTES, MIN_TRANSPORT_BODY_BYTES,
-  OPENSSL_MIN_OPEN_BYTES, TAG_BYTES, TYPE_BYTES
+  TAG_BYTES, TYPE_BYTES
 } from '../constants.js'
 import { secureStreamError } from '../errors.js'
 import { writeFrameHeader } from './frame-codec.js'
@@ -89,19 +89,12 @@ export function openTransportFrame (cipher: TransportCipher, pieces: Buffer[], l
   if (length < MIN_TRANSPORT_BODY_BYTES) {
     throw secureStreamError('ERR_BAD_FRAME', `transport frame of ${length} bytes is too short to hold a type byte and a tag`)
   }
-  const plaintext = openBody(cipher, pieces, length)
+  const plaintext = cipher.openPieces(pieces, length)
   const type = plaintext[0]![0]!
   const bodyLength = length - TYPE_BYTES - TAG_BYTES
   checkBodyLength(type, bodyLength)
   const body = plaintext.map((piece, i) => i === 0 ? piece.subarray(TYPE_BYTES) : piece).filter((piece) => piece.byteLength > 0)
   return { type, body, bodyLength }
-}
-
-/** Decrypt a body: by OpenSSL piece by piece (large, however it arrived), else by libsodium from one piece or the pieces joined. */
-function openBody (cipher: TransportCipher, pieces: Buffer[], length: number): Buffer[] {
-  if (length >= OPENSSL_MIN_OPEN_BYTES) return cipher.openParts(pieces, length)
-  if (pieces.length === 1) return [cipher.open(pieces[0]!)]
-  return [cipher.openJoined(pieces, length)]
 }
 
 function checkBodyLength (type: number, length: number): void {
