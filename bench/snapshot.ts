@@ -6,8 +6,11 @@
  * imports still resolve from the project's node_modules.
  */
 import { createHash } from 'node:crypto'
-import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join, relative, sep } from 'node:path'
+
+/** The native cipher addon, where node-gyp puts it; lib/secure/native-aead.ts finds it at the same place under the copy. */
+const ADDON = join('build', 'Release', 'noise_chat_aead.node')
 
 export interface Snapshot {
   /** Root of the copy: holds bench/ and lib/ as dist/ does. */
@@ -19,7 +22,7 @@ export interface Snapshot {
   remove (): void
 }
 
-/** Copy dist/bench (without other benches' folders) and dist/lib from `distDir` into node_modules/.cache. */
+/** Copy dist/bench (without other benches' folders), dist/lib and the native addon (into lib/, so the hash covers it) from `distDir` into node_modules/.cache. */
 export function snapshotBuild (projectRoot: string, distDir: string): Snapshot {
   const dir = join(projectRoot, 'node_modules', '.cache', 'noise-chat-bench', `run-${process.pid}-${Date.now()}`)
   mkdirSync(dir, { recursive: true })
@@ -32,6 +35,8 @@ export function snapshotBuild (projectRoot: string, distDir: string): Snapshot {
     filter: (src) => onlyJs(src) && (src === benchDir || !relative(benchDir, src).includes(sep) || ownBenchDirs.has(relative(benchDir, src).split(sep)[0]))
   })
   cpSync(join(distDir, 'lib'), join(dir, 'lib'), { recursive: true, filter: onlyJs })
+  // Without it the copy would measure the libsodium fallback.
+  if (existsSync(join(projectRoot, ADDON))) cpSync(join(projectRoot, ADDON), join(dir, 'lib', ADDON))
   writeFileSync(join(dir, 'package.json'), '{ "type": "module", "private": true }\n')
   return {
     dir,

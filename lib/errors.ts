@@ -20,6 +20,7 @@ export const SECURE_STREAM_CODES = {
   ERR_TRUNCATED: 'The connection closed after the handshake without an END or ABORT from the peer.',
   ERR_PEER_ABORTED: 'The peer aborted the stream; the message carries its reason.',
   ERR_NONCE_EXHAUSTED: 'This direction used its last nonce (2^64 - 2); the stream cannot carry more frames.',
+  ERR_SEAL_FAILED: 'OpenSSL failed to seal a frame: a fault of this machine, never caused by the peer; the stream cannot go on.',
   ERR_IDLE_TIMEOUT: 'No frame arrived from the peer within the idle timeout.',
   ERR_CANCELLED: 'The stream was cancelled locally, by its abort signal or by destroy().',
   ERR_INVALID_OPTION: 'An option given to the secure stream has the wrong type or value.',

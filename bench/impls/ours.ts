@@ -4,6 +4,7 @@
  * process; every key accepted (the bench measures the channel, not trust).
  */
 import type { Socket } from 'node:net'
+import { defaultAeadBackend, nativeAeadUnavailable } from '../../lib/secure/aead-backend.js'
 import { generateKeyPair, type KeyPair } from '../../lib/secure/keypair.js'
 import { acceptAnyKey } from '../../lib/secure/options.js'
 import { SecureStream } from '../../lib/secure/secure-stream.js'
@@ -22,5 +23,8 @@ export const ours: Impl = {
   prepare () { keyPair = generateKeyPair() },
   accept (raw) { return open(false, raw) },
   connect (raw) { return open(true, raw) },
-  describe () { return 'lib/secure/secure-stream.ts: Noise_XX_25519_ChaChaPoly_BLAKE2b, then ChaCha20-Poly1305 frames (docs/PROTOCOL.md), verify: acceptAnyKey' }
+  describe () {
+    const cipher = nativeAeadUnavailable === null ? `cipher: ${defaultAeadBackend.name} (native/aead.c)` : `cipher: ${defaultAeadBackend.name}, since ${nativeAeadUnavailable}`
+    return `lib/secure/secure-stream.ts: Noise_XX_25519_ChaChaPoly_BLAKE2b, then ChaCha20-Poly1305 frames (docs/PROTOCOL.md), ${cipher}, verify: acceptAnyKey`
+  }
 }

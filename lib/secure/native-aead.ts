@@ -20,8 +20,8 @@ export interface NativeAead {
 /** What loading the addon gave: the module, or why there is none. */
 export type NativeAeadLoad = { aead: NativeAead, reason: null } | { aead: null, reason: string }
 
-/** Where node-gyp puts the addon, from dist/lib/secure/ (built) or lib/secure/ (sources). */
-const CANDIDATES = ['../../../build/Release/noise_chat_aead.node', '../../build/Release/noise_chat_aead.node']
+/** Where node-gyp puts the addon, from dist/lib/secure/ (built) or lib/secure/ (sources); the last is a bench snapshot's copy (bench/snapshot.ts). */
+const CANDIDATES = ['../../../build/Release/noise_chat_aead.node', '../../build/Release/noise_chat_aead.node', '../build/Release/noise_chat_aead.node']
 
 export function loadNativeAead (env: NodeJS.ProcessEnv = process.env): NativeAeadLoad {
   if (env[AEAD_BACKEND_ENV] === 'libsodium') return { aead: null, reason: `${AEAD_BACKEND_ENV}=libsodium` }
