@@ -11,6 +11,7 @@
  * `valgrind --tool=callgrind`, writing callgrind.out.<role>.<pid> here, for
  * instruction counts (take the difference of two sizes to drop start-up).
  * BULK_CPU_PROF=DIR runs both under `node --cpu-prof`, profiles in DIR.
+ * BULK_CPU_JSON=1 prints one JSON line instead (bench/cipher-bound.ts reads it).
  */
 import { fork } from 'node:child_process'
 import net from 'node:net'
@@ -60,7 +61,7 @@ function cpuSeconds (since: NodeJS.CpuUsage): Cpu {
   return { user: u.user / 1e6, system: u.system / 1e6 }
 }
 
-interface Cpu { user: number, system: number }
+export interface Cpu { user: number, system: number }
 
 /** `cpu` per GiB as "total (user + sys)". */
 function perGiB (cpu: Cpu, scale: number): string {
@@ -133,6 +134,11 @@ async function main (): Promise<void> {
   const [tres, rres] = results
   if (rres.got !== bytes) throw new Error(`received ${rres.got} of ${bytes}`)
   const per = GIB / bytes
+  if (process.env['BULK_CPU_JSON'] === '1') {
+    const scaled = (c: Cpu): Cpu => ({ user: c.user * per, system: c.system * per })
+    console.log(JSON.stringify({ impl, sender: scaled(tres.cpu), receiver: scaled(rres.cpu), mbPerS: bytes / 1e6 / seconds }))
+    return
+  }
   console.log(`${impl}: CPU s/GiB sender ${perGiB(tres.cpu, per)} receiver ${perGiB(rres.cpu, per)} wall ${(bytes / 1e6 / seconds).toFixed(0)} MB/s`)
 }
 

@@ -1,4 +1,5 @@
 /** bench/RESULTS.md from the results (pure). */
+import { cipherBoundSection } from './cipher-bound-markdown.js'
 import { FIGURES } from './figures.js'
 import { PROFILE_CAVEAT } from './profile.js'
 import { formatRatio, formatValue, formatVerdict, markdownTable } from './format.js'
@@ -49,6 +50,7 @@ export function resultsMarkdown (r: BenchResults): string {
   ]
   const idle = summaries.find((s) => s.figure.name === 'idle')
   if (idle !== undefined) parts.push(...idleDetail(idle, r.workload.idleSettleS))
+  if (r.cipherBound !== undefined) parts.push(...cipherBoundSection(r.cipherBound))
   if (r.profiles.length > 0) parts.push(...profileSection(r))
   parts.push('## Every sample', '', ...summaries.flatMap((s) => samplesTable(r, s)), '## Implementations', '')
   for (const impl of r.impls) parts.push(`- **${impl.label}** (\`${impl.name}\`): ${impl.detail}`)

@@ -1,4 +1,5 @@
 /** The bench's results as data, and their per-figure summaries (pure). */
+import type { CipherBound } from './cipher-bound.js'
 import type { Workload } from './config.js'
 import { figure, type Figure, type FigureName } from './figures.js'
 import type { ImplName } from './impls/impl.js'
@@ -52,6 +53,8 @@ export interface BenchResults {
   missing: ImplName[]
   samples: Sample[]
   profiles: ProfileNote[]
+  /** What the record cipher allows (bench/cipher-bound.ts): measured by a full run where bulk or small missed. */
+  cipherBound?: CipherBound
 }
 
 export interface Row {

@@ -9,6 +9,7 @@ import os from 'node:os'
 import { join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { makeSelfSignedCertificate } from './cert.js'
+import { measureCipherBound, type CipherBound } from './cipher-bound.js'
 import { BenchUsageError, parseConfig, usage, type BenchConfig } from './config.js'
 import { FIGURE_NAMES, figure, type FigureName } from './figures.js'
 import { figureSummaryText, formatValue } from './format.js'
@@ -19,11 +20,15 @@ import { measure } from './measure.js'
 import { PROFILE_CAVEAT } from './profile.js'
 import { profiledRun } from './profiling.js'
 import { snapshotBuild, type Snapshot } from './snapshot.js'
-import { summarizeFigure, type BenchResults, type ImplInfo, type Machine, type ProfileNote } from './results.js'
+import { summarize, summarizeFigure, type BenchResults, type ImplInfo, type Machine, type ProfileNote } from './results.js'
 
 /** The project root (this file runs as dist/bench/run.js). */
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 const DEFAULT_OUT = join(ROOT, 'bench', 'RESULTS.md')
+
+/** The record-cipher readings: sets of each implementation, and bytes per set (as the bulk figure's 1 GiB). */
+const CIPHER_BOUND_SETS = 3
+const CIPHER_BOUND_BYTES = 1024 ** 3
 
 const print = (line = ''): void => { process.stdout.write(line + '\n') }
 
@@ -81,6 +86,7 @@ async function benchmark (config: BenchConfig, impls: Impl[], missing: ImplName[
 
   const out = config.out ?? (isComplete(config, missing) ? DEFAULT_OUT : '')
   if (out !== '' && config.profileMissed && !config.quick) results.profiles = await profileMissed(config, results, run)
+  if (out !== '' && !config.quick && cipherBoundFigureMissed(results)) results.cipherBound = await cipherBound(run)
   results.elapsedS = (Date.now() - started) / 1000
   results.machine.loadAtEnd = os.loadavg()
   print(`\nDone in ${(results.elapsedS / 60).toFixed(1)} min.`)
@@ -131,6 +137,19 @@ async function runFigure (name: FigureName, config: BenchConfig, impls: Impl[], 
   }
   print('')
   print(figureSummaryText(summarizeFigure(fig, results)))
+}
+
+/** Whether bulk or small (the figures the record cipher bounds) missed its target in this run. */
+function cipherBoundFigureMissed (results: BenchResults): boolean {
+  return summarize(results).some((s) => (s.figure.name === 'bulk' || s.figure.name === 'small') && s.ours?.met === false)
+}
+
+/** The record cipher's readings (bench/cipher-bound.ts), from the run's frozen build. */
+async function cipherBound (run: RunContext): Promise<CipherBound> {
+  print('\n== the record cipher: openssl speed, and CPU per GiB of bulk for ours, TLS ChaCha and TLS AES-GCM')
+  const bound = await measureCipherBound(join(run.snapshot.dir, 'bench', 'bulk-cpu.js'), CIPHER_BOUND_SETS, CIPHER_BOUND_BYTES)
+  for (const p of bound.perGiB) print(`  ${p.label.padEnd(16)} sender ${(p.sender.user + p.sender.system).toFixed(2)} s/GiB, receiver ${(p.receiver.user + p.receiver.system).toFixed(2)} s/GiB, ${p.mbPerS.toFixed(0)} MB/s`)
+  return bound
 }
 
 /** One profiled run of ours for each figure whose target was missed (idle is memory, not time). */

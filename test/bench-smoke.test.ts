@@ -107,3 +107,20 @@ test('workload sizes come from flags over environment over --quick defaults', (t
   t.is(parseSize('1_000_000'), 1_000_000)
   t.exception(() => parseSize('12 parsecs'), /not a whole number/)
 })
+
+test('the record-cipher readings: AEAD speeds and CPU per GiB for ours and both TLS suites, rendered with the comparison', async (t) => {
+  const { measureCipherBound } = await import('../bench/cipher-bound.js')
+  const { cipherBoundSection } = await import('../bench/cipher-bound-markdown.js')
+  const bulkCpu = fileURLToPath(new URL('../bench/bulk-cpu.js', import.meta.url))
+  const bound = await measureCipherBound(bulkCpu, 1, 16 * 1024 * 1024)
+  t.alike(bound.perGiB.map((p) => p.impl), ['ours', 'tls-chacha', 'tls-aes128'])
+  for (const p of bound.perGiB) {
+    t.ok(p.sender.user + p.sender.system > 0 && p.receiver.user + p.receiver.system > 0, `${p.impl}: CPU per GiB measured`)
+    t.ok(p.mbPerS > 0, `${p.impl}: throughput measured`)
+  }
+  t.ok(bound.aeadSpeed !== null && bound.aeadSpeed.every((s) => s.gbPerS > 0), 'openssl speed read for both AEADs (openssl is installed here)')
+  const text = cipherBoundSection(bound).join('\n')
+  t.ok(text.includes('| noise-chat |') && text.includes('| TLS 1.3 AES-GCM |'), 'one row per implementation')
+  t.ok(/ChaCha20-Poly1305 [\d.]+ GB\/s, AES-128-GCM [\d.]+ GB\/s/.test(text), 'the AEAD speeds are stated')
+  t.ok(/of which the cipher difference above is [\d.]+ s/.test(text), 'the gap is set against the cipher difference')
+})

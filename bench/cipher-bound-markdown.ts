@@ -1,0 +1,52 @@
+import type { CipherBound, CpuPerGiB } from './cipher-bound.js'
+import { markdownTable } from './format.js'
+
+/** Bytes in a GiB over bytes in a GB: seconds per GiB = this / (GB/s). */
+const GIB_IN_GB = 1024 ** 3 / 1e9
+
+const total = (c: { user: number, system: number }): number => c.user + c.system
+const both = (p: CpuPerGiB): number => total(p.sender) + total(p.receiver)
+const s3 = (x: number): string => x.toFixed(2)
+
+/**
+ * The section of RESULTS.md that accounts for the bulk and small gap to
+ * TLS AES-GCM: the AEAD speeds on one core, then what a GiB costs each
+ * process, and the two compared.
+ */
+export function cipherBoundSection (b: CipherBound): string[] {
+  const row = (p: CpuPerGiB): string[] => [
+    p.label,
+    `${s3(total(p.sender))} (${s3(p.sender.user)} + ${s3(p.sender.system)})`,
+    `${s3(total(p.receiver))} (${s3(p.receiver.user)} + ${s3(p.receiver.system)})`,
+    s3(both(p)),
+    p.mbPerS.toFixed(0)
+  ]
+  const parts = [
+    '## The record cipher: what bulk and small writes can reach',
+    '',
+    'PROTOCOL.md fixes ChaCha20-Poly1305 as the transport cipher. Where a CPU runs AES-GCM faster, TLS with AES-GCM has a cheaper cipher than any stream of this protocol can have, however little else it does per frame. These readings, taken by this run after the figures, separate the two.',
+    ''
+  ]
+  const chacha = b.aeadSpeed?.find((s) => s.aead === 'chacha20-poly1305')
+  const aes = b.aeadSpeed?.find((s) => s.aead === 'aes-128-gcm')
+  if (chacha !== undefined && aes !== undefined) {
+    const dChacha = GIB_IN_GB / chacha.gbPerS
+    const dAes = GIB_IN_GB / aes.gbPerS
+    parts.push(`- One core, 64 KiB buffers (\`openssl speed -evp\`): ChaCha20-Poly1305 ${chacha.gbPerS.toFixed(2)} GB/s, AES-128-GCM ${aes.gbPerS.toFixed(2)} GB/s. Sealing or opening a GiB costs ${s3(dChacha)} s against ${s3(dAes)} s: ${s3(dChacha - dAes)} s more in each process, ${s3(2 * (dChacha - dAes))} s in the two.`)
+  } else {
+    parts.push('- `openssl speed` was not available: no AEAD speeds.')
+  }
+  const [ours, tlsChacha, tlsAes] = ['ours', 'tls-chacha', 'tls-aes128'].map((impl) => b.perGiB.find((p) => p.impl === impl))
+  if (ours !== undefined && tlsChacha !== undefined && tlsAes !== undefined) {
+    parts.push(`- CPU per GiB in both processes: noise-chat ${s3(both(ours))} s, TLS ChaCha ${s3(both(tlsChacha))} s (${(both(ours) / both(tlsChacha)).toFixed(2)}x), TLS AES-GCM ${s3(both(tlsAes))} s.` +
+      (chacha !== undefined && aes !== undefined
+        ? ` Against AES-GCM noise-chat spends ${s3(both(ours) - both(tlsAes))} s/GiB more, of which the cipher difference above is ${s3(2 * (GIB_IN_GB / chacha.gbPerS - GIB_IN_GB / aes.gbPerS))} s.`
+        : ''))
+  }
+  parts.push('',
+    `CPU seconds per GiB of a bulk transfer (\`node dist/bench/bulk-cpu.js IMPL\`, ${(b.bytes / 1024 ** 3).toFixed(0)} GiB in 64 KiB writes, ${b.sets} interleaved sets, medians; user + system; on loopback the kernel's TCP work is charged to either process):`,
+    '',
+    markdownTable(['implementation', 'sender s/GiB', 'receiver s/GiB', 'both', 'MB/s'], b.perGiB.map(row)),
+    '')
+  return parts
+}
