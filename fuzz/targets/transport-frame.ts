@@ -1,4 +1,5 @@
 import { isNoiseChatError } from '../../lib/errors.js'
+import { defaultAeadBackend, libsodiumBackend, type AeadBackend } from '../../lib/secure/aead-backend.js'
 import { TransportCipher } from '../../lib/secure/transport-cipher.js'
 import { openTransportFrame } from '../../lib/secure/transport-frame.js'
 import { V, hex } from '../../harness/vectors.js'
@@ -13,7 +14,9 @@ import { caseBytes, caseChunks, check, makeCase, type FuzzCase, type FuzzTarget 
  * (its key and nonce); the body is that frame's, mutated. A body the cipher
  * accepts must be that recorded frame's body exactly (no forgery, however
  * it was cut into pieces), and the recorded body itself must always be
- * accepted, whatever the pieces (both the libsodium and the OpenSSL path).
+ * accepted, whatever the pieces. Cases alternate between the streams'
+ * backend (the native OpenSSL addon) and the libsodium fallback (its
+ * libsodium and node:crypto paths), so both are fuzzed alike.
  * Anything else must fail with ERR_BAD_FRAME or ERR_DECRYPT_FAILED.
  */
 
@@ -62,7 +65,7 @@ function generate (rng: Rng): FuzzCase {
   else if (roll < 15) body = randomInput(rng, 'bytes', 200)
   else if (roll < 20) body = Buffer.from(rng.pick(bodies)) // another frame's body under this frame's key and nonce
   else body = mutate(rng, list[frame]!.body, { structure: 'bytes', others: bodies, maxStack: 3 })
-  return makeCase(body, chunkPlan(rng, body.byteLength), { frame })
+  return makeCase(body, chunkPlan(rng, body.byteLength), { frame, fallback: rng.int(2) })
 }
 
 function run (input: FuzzCase): string {
@@ -71,7 +74,8 @@ function run (input: FuzzCase): string {
   check(known !== undefined, 'the case names no recorded frame')
   const body = caseBytes(input)
   const pieces = caseChunks(input)
-  const cipher = new TransportCipher(known.key)
+  const backend: AeadBackend = input.params['fallback'] === 1 ? libsodiumBackend : defaultAeadBackend
+  const cipher = new TransportCipher(known.key, undefined, backend)
   cipher.nonce.advanceTo(known.nonce)
   const authentic = body.equals(known.body)
   let opened
