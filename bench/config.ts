@@ -24,7 +24,7 @@ export interface Workload {
   sequential: number
   /** idle: established connections held open while the server's RSS is read. */
   idle: number
-  /** idle: seconds of idleness before the second reading (V8 returns transient heap after a few s); 0 = none. */
+  /** idle: seconds of idleness before a last RSS reading (V8 returns transient heap after a few s); 0 = none. */
   idleSettleS: number
   /** idle: runs of the idle figure (each takes the settle time; RSS varies little between runs). */
   idleRuns: number

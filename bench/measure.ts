@@ -33,6 +33,7 @@ export interface MeasureOptions {
 
 /** One figure's number, plus memory details for idle. */
 export interface Measurement {
+  /** idle: RSS growth per connection right after open, after memory-reducing GCs (the judged reading). */
   value: number
   elapsedMs: number
   /** idle only: JS heap used + external (Buffers) growth per connection, KiB. */
@@ -41,6 +42,10 @@ export interface Measurement {
   heapTotalKiB?: number
   /** idle only: of that, V8's young generation (new space), KiB. */
   youngKiB?: number
+  /** idle only: RSS growth per connection right after open after gc() only (young generation left grown), KiB. */
+  gcKiB?: number
+  /** idle only: young generation growth per connection after the memory-reducing GCs, KiB. */
+  reducedYoungKiB?: number
   /** idle only: RSS growth per connection after the settle period, KiB. */
   settledKiB?: number
 }
@@ -74,25 +79,33 @@ async function idleMemory (server: Worker, client: Worker, settleMs: number, tim
   const t0 = Date.now()
   await race(client.channel.next('warm', timeoutMs), server)
   server.channel.send({ type: 'baseline' })
-  const base = (await race(server.channel.next('memory', timeoutMs), client)).memory
+  const base = await race(server.channel.next('memory', timeoutMs), client)
   client.channel.send({ type: 'go' })
   const opened = await race(client.channel.next('opened', timeoutMs), server)
   server.channel.send({ type: 'measure', count: opened.count })
-  const after = (await race(server.channel.next('memory', timeoutMs), client)).memory
-  const measurement = perConnection(base, after, opened.count, Date.now() - t0)
+  const after = await race(server.channel.next('memory', timeoutMs), client)
+  if (base.reduced === undefined || after.reduced === undefined) throw new Error('idle: the server sent no memory-reducing reading')
+  const measurement = perConnection(base.memory, after.memory, base.reduced, after.reduced, opened.count, Date.now() - t0)
   if (settleMs > 0) {
     server.channel.send({ type: 'settle', ms: settleMs })
     const settled = (await race(server.channel.next('memory', timeoutMs + settleMs), client)).memory
-    measurement.settledKiB = (settled.rss - base.rss) / 1024 / opened.count
+    // Against the memory-reducing baseline: by now V8 has shrunk the young generation
+    // the warm-up grew, and a gc() baseline would still count that growth as freed.
+    measurement.settledKiB = (settled.rss - base.reduced.rss) / 1024 / opened.count
   }
   return { type: 'idle', measurement }
 }
 
-/** Growth per connection in KiB. */
-export function perConnection (base: MemorySnapshot, after: MemorySnapshot, count: number, elapsedMs: number): Measurement {
+/**
+ * Growth per connection in KiB. Each reading is against the baseline taken
+ * the same way: gc() against gc(), memory-reducing against memory-reducing.
+ */
+export function perConnection (base: MemorySnapshot, after: MemorySnapshot, baseReduced: MemorySnapshot, afterReduced: MemorySnapshot, count: number, elapsedMs: number): Measurement {
   const kib = (bytes: number): number => bytes / 1024 / count
   return {
-    value: kib(after.rss - base.rss),
+    value: kib(afterReduced.rss - baseReduced.rss),
+    gcKiB: kib(after.rss - base.rss),
+    reducedYoungKiB: kib(afterReduced.newSpace - baseReduced.newSpace),
     elapsedMs,
     heapKiB: kib(after.heapUsed + after.external - base.heapUsed - base.external),
     heapTotalKiB: kib(after.heapTotal - base.heapTotal),

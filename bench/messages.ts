@@ -35,7 +35,8 @@ export type FromWorker =
   | { type: 'warm' }
   /** idle, client: this many idle connections are established. */
   | { type: 'opened', count: number }
-  | { type: 'memory', memory: MemorySnapshot }
+  /** idle, server: memory after gc(), and (baseline and right after open) after memory-reducing GCs too. */
+  | { type: 'memory', memory: MemorySnapshot, reduced?: MemorySnapshot }
   | { type: 'stats', accepted: number, failed: number, firstFailure: string | null }
   | { type: 'error', message: string, stack: string }
 

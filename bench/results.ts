@@ -15,6 +15,8 @@ export interface Sample {
   heapKiB?: number
   heapTotalKiB?: number
   youngKiB?: number
+  gcKiB?: number
+  reducedYoungKiB?: number
   settledKiB?: number
 }
 
@@ -65,10 +67,12 @@ export interface Row {
   max: number
   /** median / TLS median from this run; null without TLS. */
   ratioToTls: number | null
-  /** idle only: medians per connection of heap used + external, heap committed, and RSS after settling. */
+  /** idle only: medians per connection of heap used + external, heap committed, young generation (after gc()), RSS after gc() only, young generation after the memory-reducing GC, and RSS after settling. */
   heapKiB: number | null
   heapTotalKiB: number | null
   youngKiB: number | null
+  gcKiB: number | null
+  reducedYoungKiB: number | null
   settledKiB: number | null
 }
 
@@ -97,7 +101,8 @@ export function summarizeFigure (fig: Figure, results: BenchResults): FigureSumm
     }
     rows.push({
       impl, values, median: median(values), min: Math.min(...values), max: Math.max(...values), ratioToTls: null,
-      heapKiB: extra((s) => s.heapKiB), heapTotalKiB: extra((s) => s.heapTotalKiB), youngKiB: extra((s) => s.youngKiB), settledKiB: extra((s) => s.settledKiB)
+      heapKiB: extra((s) => s.heapKiB), heapTotalKiB: extra((s) => s.heapTotalKiB), youngKiB: extra((s) => s.youngKiB),
+      gcKiB: extra((s) => s.gcKiB), reducedYoungKiB: extra((s) => s.reducedYoungKiB), settledKiB: extra((s) => s.settledKiB)
     })
   }
   const tls = fasterTls(rows, fig)

@@ -4,13 +4,13 @@
  * the figure needs: count bytes and acknowledge the last, end at once, or
  * hold the connection idle while the parent reads its memory.
  */
+import { Session } from 'node:inspector/promises'
 import net from 'node:net'
-import v8 from 'node:v8'
-import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises'
+import { setTimeout as sleep } from 'node:timers/promises'
 import type { Workload } from './config.js'
 import type { FigureName } from './figures.js'
 import type { BenchStream, Impl } from './impls/impl.js'
-import type { MemorySnapshot } from './messages.js'
+import { memoryAfterGc, memoryAfterReducingGc } from './memory.js'
 import type { ParentChannel } from './worker.js'
 import { streamedBytes, until } from './util.js'
 
@@ -100,10 +100,13 @@ async function serveRequests (state: ServerState, parent: ParentChannel): Promis
     (async () => {
       await parent.next('baseline')
       await until(() => state.live === 0 && state.sessions === 0)
-      parent.send({ type: 'memory', memory: await memoryAfterGc() })
+      const inspector = new Session() // connected before the baseline, so both readings hold its cost
+      inspector.connect()
+      parent.send({ type: 'memory', memory: await memoryAfterGc(), reduced: await memoryAfterReducingGc(inspector) })
       const { count } = await parent.next('measure')
       await until(() => state.sessions >= count)
-      parent.send({ type: 'memory', memory: await memoryAfterGc() })
+      // gc() first: the memory-reducing GC would leave it nothing to show.
+      parent.send({ type: 'memory', memory: await memoryAfterGc(), reduced: await memoryAfterReducingGc(inspector) })
       const { ms } = await parent.next('settle')
       await sleep(ms)
       parent.send({ type: 'memory', memory: await memoryAfterGc() })
@@ -114,17 +117,4 @@ async function serveRequests (state: ServerState, parent: ParentChannel): Promis
     })()
   ]
   await Promise.all(requests)
-}
-
-/** Memory after full collections, so what remains is what connections hold. */
-async function memoryAfterGc (): Promise<MemorySnapshot> {
-  const gc = globalThis.gc
-  if (gc === undefined) throw new Error('the server needs --expose-gc to measure idle memory')
-  for (let i = 0; i < 3; i++) {
-    gc()
-    await nextTurn()
-  }
-  const m = process.memoryUsage()
-  const newSpace = v8.getHeapSpaceStatistics().find((space) => space.space_name === 'new_space')?.space_size ?? 0
-  return { rss: m.rss, heapTotal: m.heapTotal, heapUsed: m.heapUsed, external: m.external, newSpace }
 }
