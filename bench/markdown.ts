@@ -73,8 +73,8 @@ function method (r: BenchResults): string[] {
     `- **small**: ${w.smallCount} writes of ${w.smallSize} B, otherwise as bulk; messages per second.`,
     `- **handshakes**: ${w.handshakes} connections with ${w.concurrency} in flight, after an untimed warm-up; each is TCP connect, the full handshake, and both ends sending their end of stream (the server only after its own handshake completes), until the client sees close.`,
     `- **sequential**: the same, ${w.sequential} connections one at a time.`,
-    `- **idle**: after a warm-up, the server's RSS (after three forced GCs, \`--expose-gc\`) is read with no connections, then at once with ${w.idle} established idle connections; the figure is the growth divided by the count.` +
-      (w.idleSettleS > 0 ? ` It is read once more after ${w.idleSettleS} s of idleness (see the split below).` : ''),
+    `- **idle**: after a warm-up, the server's RSS is read with no connections, then at once with ${w.idle} established idle connections, each time twice: after three \`gc()\` calls (\`--expose-gc\`), then after three memory-reducing GCs (the inspector's \`HeapProfiler.collectGarbage\`, as DevTools' "collect garbage"); each reading is the growth over the baseline taken the same way, divided by the count. The figure judged is the memory-reducing reading; the \`gc()\` reading stays in the split below.` +
+      (w.idleSettleS > 0 ? ` RSS is read once more after ${w.idleSettleS} s of idleness, against the memory-reducing baseline (see the split below).` : ''),
     '- Targets are from issue 2 section 4: ratios to TLS 1.3 within this run, and an absolute ceiling for idle memory. Where both TLS suites are measured (bulk and small: the figures the record cipher bounds), every ratio is to the faster of the two in this run (issue 9: "the faster TLS"); handshakes and idle memory do not depend on the record cipher and measure the ChaCha suite only.'
   ]
 }
@@ -108,11 +108,13 @@ function targetSentence (s: FigureSummary, settleS: number): string {
   const what = f.target.kind === 'at-most'
     ? `${formatValue(s.ours.median, f.unit)} ${f.unit}`
     : `${formatRatio(s.ours.ratioToTls)} TLS`
-  const settled = s.rows.find((row) => row.impl.name === 'ours')?.settledKiB ?? null
+  const oursRow = s.rows.find((row) => row.impl.name === 'ours')
+  const settled = oursRow?.settledKiB ?? null
+  const afterGc = f.name === 'idle' && oursRow?.gcKiB != null ? ` (right after open, after memory-reducing GCs; after \`gc()\` only: ${oursRow.gcKiB.toFixed(1)} KiB, V8's young generation still grown)` : ''
   const after = f.name === 'idle' && settled !== null && f.target.kind === 'at-most'
     ? ` Read again after ${settleS} s idle: ${settled.toFixed(1)} KiB (${settled <= f.target.value ? 'within' : 'above'} the target; see the split below).`
     : ''
-  return `${f.title}: noise-chat ${what}, target ${f.targetText}: **${formatVerdict(s.ours.met)}**.${after}`
+  return `${f.title}: noise-chat ${what}${afterGc}, target ${f.targetText}: **${formatVerdict(s.ours.met)}**.${after}`
 }
 
 function idleDetail (s: FigureSummary, settleS: number): string[] {
@@ -121,9 +123,12 @@ function idleDetail (s: FigureSummary, settleS: number): string[] {
   return [
     '## Idle memory, split',
     '',
-    'Growth per connection, KiB, medians. "RSS" is the figure above: read right after the connections opened (after forced GCs). "Heap used + external" is what the connections keep alive in V8 and in Buffers; "heap committed" is what V8 holds from the OS, which grows under the garbage of a burst of handshakes and is only returned when V8\'s memory reducer runs a few seconds later; "young generation" is the part of it that is V8\'s new space: the handshakes\' survivors grow it (on this Node up to 2 x 16 MiB), a forced GC empties it but does not shrink it, and its pages stay in RSS until the memory reducer shrinks it (to 2 x 512 KiB). The last column reads RSS again after that. RSS also holds native state the heap does not see (libuv handles, OpenSSL objects, malloc slack).',
+    'Growth per connection, KiB, medians, each against a baseline taken the same way. Two readings right after the connections opened: `gc()` is a full collection that empties V8\'s young generation (new space) but keeps its size, which a burst of handshakes\' survivors grows (on this Node up to 2 x 16 MiB), so those pages stay in RSS; the memory-reducing GC (`HeapProfiler.collectGarbage`, V8\'s low-memory notification) also shrinks new space to its minimum (2 x 512 KiB) and returns the pages at once, as V8\'s memory reducer does on its own some seconds later. Grown new space is V8\'s heap-sizing policy, the same for every implementation, not objects anyone holds, so the memory-reducing reading is the one that shows what a handshake leaves behind, and it is the judged figure above; the `gc()` reading is kept beside it. "Heap used + external" is what the connections keep alive in V8 and in Buffers, and "heap committed" what V8 holds from the OS, both after `gc()`. The last column reads RSS again after the idle period. RSS also holds native state the heap does not see (libuv handles, OpenSSL objects, malloc slack).',
     '',
-    markdownTable(['implementation', 'RSS', 'heap used + external', 'heap committed', 'of it young generation', settledHeader], s.rows.map((r) => [r.impl.label, formatValue(r.median, 'KiB/conn'), kib(r.heapKiB), kib(r.heapTotalKiB), kib(r.youngKiB), kib(r.settledKiB)])),
+    markdownTable(
+      ['implementation', 'RSS, memory-reducing GC (judged)', 'RSS, gc() only', 'heap used + external', 'heap committed', 'young generation, gc()', 'young generation, memory-reducing GC', settledHeader],
+      s.rows.map((r) => [r.impl.label, formatValue(r.median, 'KiB/conn'), kib(r.gcKiB), kib(r.heapKiB), kib(r.heapTotalKiB), kib(r.youngKiB), kib(r.reducedYoungKiB), kib(r.settledKiB)])
+    ),
     ''
   ]
 }

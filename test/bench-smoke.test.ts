@@ -40,6 +40,10 @@ test('a quick run measures every figure for each implementation and writes well-
     t.ok(Number.isFinite(s.value), `${s.figure} ${s.impl} is a finite number`)
     if (s.figure !== 'idle') t.ok(s.value > 0, `${s.figure} ${s.impl} is positive`) // idle RSS growth may be 0 for 8 connections
     t.ok(s.elapsedMs > 0, `${s.figure} ${s.impl} took measurable time`)
+    if (s.figure === 'idle') {
+      t.ok(Number.isFinite(s.gcKiB), `idle ${s.impl}: the gc() reading is a number`)
+      t.ok(Number.isFinite(s.reducedYoungKiB), `idle ${s.impl}: young generation after the memory-reducing GC is a number`)
+    }
   }
   t.ok(results.machine.cores > 0 && results.machine.node === process.version, 'machine recorded')
 
@@ -52,6 +56,8 @@ test('a quick run measures every figure for each implementation and writes well-
   t.ok(verdicts.length >= FIGURE_NAMES.length, 'a verdict for every figure')
   t.ok(/\| bulk throughput, MB\/s \| [0-9.]+ \| [0-9.]+ \| [0-9.]+x \|/.test(md), 'bulk medians and ratio are numbers')
   t.ok(r.stdout.includes('bulk throughput: noise-chat'), 'the console shows each verdict as it goes')
+  t.ok(md.includes('| implementation | RSS, memory-reducing GC (judged) | RSS, gc() only |'), 'the idle split shows both readings right after open')
+  t.ok(/\| noise-chat \| -?[0-9.]+ \| -?[0-9.]+ \| -?[0-9.]+ \|/.test(md.slice(md.indexOf('## Idle memory, split'))), 'both idle readings of ours are numbers')
 })
 
 test('--only and --impl filter, and a filtered run leaves bench/RESULTS.md alone', (t) => {
