@@ -41,3 +41,32 @@ test('writes queued behind a pending socket write merge into full frames', async
   t.ok(writes.length <= 20, `${writes.length} socket writes for 5000 application writes`)
   await Promise.all([closed(initiator), closed(responder)])
 })
+
+test('small writes to a peer that stops reading: backpressure still holds, and everything arrives in order once it reads', async (t) => {
+  const { client, server } = await tcpPair()
+  const initiator = new SecureStream(true, client, { verify: acceptAnyKey })
+  const responder = new SecureStream(false, server, { verify: acceptAnyKey })
+  quiet(initiator, responder)
+  await Promise.all([initiator.opened, responder.opened])
+  responder.pause()
+  // 50 lines of 80 bytes a turn: each batch (4000 bytes) is sealed into a buffer of its own, not the kept one; until write() says stop.
+  let sent = 0
+  let accepted = true
+  while (accepted && sent < 500_000) {
+    accepted = initiator.write(Buffer.from(`line ${sent} `.padEnd(79, '.') + '\n'))
+    sent++
+    if (sent % 50 === 0) await new Promise((resolve) => setImmediate(resolve))
+  }
+  t.absent(accepted, `write() returned false after ${sent} small writes to a peer that does not read`)
+  t.ok(initiator.bufferedAmount + client.writableLength > 0, 'bytes are held back, not dropped')
+  const drained = new Promise<void>((resolve) => initiator.once('drain', () => resolve()))
+  const got = collect(responder)
+  responder.resume()
+  await drained
+  initiator.end()
+  responder.on('end', () => responder.end())
+  const lines = (await got).toString().split('\n').filter((l) => l !== '')
+  t.is(lines.length, sent, 'every line arrived')
+  t.ok(lines.every((l, i) => l.startsWith(`line ${i} `)), 'in order')
+  await Promise.all([closed(initiator), closed(responder)])
+})

@@ -516,6 +516,7 @@ export class SecureStream extends Duplex {
     if (total === 0) return false
     const cursor: ChunkCursor = { index: 0, offset: 0 }
     let flushed = true
+    let waitForCallback = false
     while (total > 0) {
       const segment = Math.min(total, MAX_WRITE_BATCH_BYTES)
       total -= segment
@@ -524,14 +525,27 @@ export class SecureStream extends Duplex {
       const bytes = dataWireBytes(segment)
       const out = total > 0 ? Buffer.allocUnsafe(bytes) : this.outputBuffer(bytes)
       const wire = out.subarray(0, sealDataFramesInto(this.sender!, batch, cursor, segment, out))
-      flushed = total > 0 || this.writeMode === WRITE_PLAIN
-        ? this.rawStream.write(wire)
-        : this.rawStream.write(wire, this.onRawWritten)
+      waitForCallback = total === 0 && this.mustWaitForWrite(out)
+      flushed = waitForCallback ? this.rawStream.write(wire, this.onRawWritten) : this.rawStream.write(wire)
     }
     this.sentSinceKeepAlive = true
-    if (this.writeMode !== WRITE_PLAIN) return true
+    if (waitForCallback) return true
     if (!flushed) this.rawStream.once('drain', this.onRawWritten)
     return !flushed
+  }
+
+  /**
+   * Whether the batch sealed into `out` must wait for its write callback.
+   * A Node stream's callback is what paces us (WRITE_CALLBACK); on a plain
+   * socket only the kept output buffer must not be refilled before the
+   * kernel has it. A batch in a buffer of its own (a small one: a chat
+   * line) needs neither: it is done once write() accepts it, as on any
+   * stream, which spares a write callback and a turn per small batch.
+   */
+  private mustWaitForWrite (out: Buffer): boolean {
+    if (this.writeMode === WRITE_PLAIN) return false
+    if (this.writeMode === WRITE_CALLBACK) return true
+    return out === this.outBuffer
   }
 
   /**
