@@ -2,7 +2,7 @@ import test from 'brittle'
 import { spawnSync } from 'node:child_process'
 import { createCipheriv } from 'node:crypto'
 import { fileURLToPath } from 'node:url'
-import { AEAD_BACKEND_ENV, FRAME_DATA, MAX_DATA_BYTES, OPENSSL_MIN_OPEN_BYTES, TAG_BYTES, TYPE_BYTES } from '../lib/constants.js'
+import { AEAD_BACKEND_ENV, FRAME_DATA, MAX_DATA_BYTES, NATIVE_MIN_OPEN_BYTES, NATIVE_MIN_SEAL_BYTES, OPENSSL_MIN_OPEN_BYTES, TAG_BYTES, TYPE_BYTES } from '../lib/constants.js'
 import { defaultAeadBackend, libsodiumBackend, nativeAeadUnavailable, opensslBackend, type AeadBackend } from '../lib/secure/aead-backend.js'
 import { loadNativeAead } from '../lib/secure/native-aead.js'
 import { TransportCipher } from '../lib/secure/transport-cipher.js'
@@ -98,9 +98,12 @@ for (const backend of BACKENDS) {
 }
 
 
-test('small frames (empty, 1 and 100 bytes of DATA, 4 KiB) match the reference on every backend, whole and split', (t) => {
+/** DATA sizes on both sides of the native backend's limits: sealed plaintext is type + data, an opened body type + data + tag. */
+const SMALL_SIZES = [0, 1, 100, NATIVE_MIN_SEAL_BYTES - 2, NATIVE_MIN_SEAL_BYTES - 1, NATIVE_MIN_SEAL_BYTES, NATIVE_MIN_OPEN_BYTES - 18, NATIVE_MIN_OPEN_BYTES - 17, NATIVE_MIN_OPEN_BYTES - 16, 4096]
+
+test('small frames (empty, 1 and 100 bytes of DATA, both sides of the native limits, 4 KiB) match the reference on every backend, whole and split', (t) => {
   for (const backend of BACKENDS) {
-    for (const dataBytes of [0, 1, 100, 4096]) {
+    for (const dataBytes of SMALL_SIZES) {
       const body = bodyOf(dataBytes)
       const wire = sealTransportFrame(new TransportCipher(KEY, undefined, backend), FRAME_DATA, body)
       t.ok(wire.subarray(2).equals(referenceSeal(FRAME_DATA, body)), `${backend.name}, ${dataBytes} bytes: sealed bytes match OpenSSL's`)
