@@ -68,11 +68,6 @@ export class TransportCipher {
     return plaintext
   }
 
-  /** Which implementation computes this cipher. */
-  get backendName (): AeadBackend['name'] {
-    return this.backend.name
-  }
-
   /** The current key, for known-answer tests only. */
   get keyForTesting (): Buffer {
     return Buffer.from(this.key)
