@@ -56,30 +56,36 @@ function wrap (impl: string, raw: net.Socket, initiator: boolean, cert: Cert): P
 }
 
 /** User and system CPU seconds since `since`: user is our code and the crypto, system mostly the kernel's TCP work. */
-function cpuSeconds (since: NodeJS.CpuUsage): Cpu {
+function cpuSeconds (since: NodeJS.CpuUsage, faultsSince: number): Cpu {
   const u = process.cpuUsage(since)
-  return { user: u.user / 1e6, system: u.system / 1e6 }
+  return { user: u.user / 1e6, system: u.system / 1e6, faults: process.resourceUsage().minorPageFault - faultsSince }
 }
 
-export interface Cpu { user: number, system: number }
+/** Minor page faults so far: each is a fresh page the kernel had to zero and map, so they show allocation churn. */
+function faultsNow (): number {
+  return process.resourceUsage().minorPageFault
+}
+
+export interface Cpu { user: number, system: number, faults: number }
 
 /** `cpu` per GiB as "total (user + sys)". */
 function perGiB (cpu: Cpu, scale: number): string {
   const f = (x: number): string => (x * scale).toFixed(3)
-  return `${f(cpu.user + cpu.system)} (user ${f(cpu.user)} + sys ${f(cpu.system)})`
+  return `${f(cpu.user + cpu.system)} (user ${f(cpu.user)} + sys ${f(cpu.system)}, ${Math.round(cpu.faults * scale)} faults)`
 }
 
 async function receiver (impl: string, cert: Cert): Promise<void> {
   const server = net.createServer({ noDelay: true }, (raw) => {
     void wrap(impl, raw, false, cert).then((s) => {
       const start = process.cpuUsage()
+      const faults = faultsNow()
       let got = 0
       s.on('error', () => {})
       s.on('data', (d: Buffer) => { got += d.byteLength })
       s.on('end', () => {
         raw.destroy()
         server.close()
-        process.send!({ role: 'receiver', cpu: cpuSeconds(start), got }, () => process.exit(0))
+        process.send!({ role: 'receiver', cpu: cpuSeconds(start, faults), got }, () => process.exit(0))
       })
       s.resume()
     })
@@ -93,6 +99,7 @@ async function sender (impl: string, bytes: number, chunk: number, port: number,
   const s = await wrap(impl, raw, true, cert)
   const data = Buffer.alloc(chunk, 0x61)
   const start = process.cpuUsage()
+  const faults = faultsNow()
   let sent = 0
   const pump = (): void => {
     while (sent < bytes) {
@@ -100,7 +107,7 @@ async function sender (impl: string, bytes: number, chunk: number, port: number,
       if (!s.write(data)) return void s.once('drain', pump)
     }
     s.end(() => {
-      process.send!({ role: 'sender', cpu: cpuSeconds(start) }, () => process.exit(0))
+      process.send!({ role: 'sender', cpu: cpuSeconds(start, faults) }, () => process.exit(0))
     })
   }
   pump()
@@ -135,7 +142,7 @@ async function main (): Promise<void> {
   if (rres.got !== bytes) throw new Error(`received ${rres.got} of ${bytes}`)
   const per = GIB / bytes
   if (process.env['BULK_CPU_JSON'] === '1') {
-    const scaled = (c: Cpu): Cpu => ({ user: c.user * per, system: c.system * per })
+    const scaled = (c: Cpu): Cpu => ({ user: c.user * per, system: c.system * per, faults: c.faults * per })
     console.log(JSON.stringify({ impl, sender: scaled(tres.cpu), receiver: scaled(rres.cpu), mbPerS: bytes / 1e6 / seconds }))
     return
   }

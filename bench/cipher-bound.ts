@@ -64,7 +64,7 @@ export async function measureCipherBound (bulkCpuScript: string, sets: number, b
     }
   }
   const mid = (xs: number[]): number => median(xs)
-  const cpu = (list: Cpu[]): Cpu => ({ user: mid(list.map((c) => c.user)), system: mid(list.map((c) => c.system)) })
+  const cpu = (list: Cpu[]): Cpu => ({ user: mid(list.map((c) => c.user)), system: mid(list.map((c) => c.system)), faults: mid(list.map((c) => c.faults)) })
   const perGiB = IMPLS.map(({ impl, label }) => {
     const list = samples.get(impl)!
     return { impl, label, sender: cpu(list.map((s) => s.sender)), receiver: cpu(list.map((s) => s.receiver)), mbPerS: mid(list.map((s) => s.mbPerS)) }
