@@ -119,11 +119,37 @@ static void forget_key (EVP_CIPHER_CTX *ctx) {
   EVP_CipherInit_ex(ctx, NULL, NULL, ZERO_KEY, NULL, -1);
 }
 
-static bool update (EVP_CIPHER_CTX *ctx, uint8_t *out, const uint8_t *in, size_t length) {
+static bool update_once (EVP_CIPHER_CTX *ctx, uint8_t *out, const uint8_t *in, size_t length) {
   int written = 0;
   if (length == 0) return true;
   if (EVP_CipherUpdate(ctx, out, &written, in, (int) length) != 1) return false;
   return (size_t) written == length;
+}
+
+/*
+ * EVP_CipherUpdate for `length` bytes at byte `*at` of the frame (advanced),
+ * cut so that every long call starts and ends on a multiple of
+ * ALIGN_BYTES of the frame. Why: on CPUs with AVX-512 IFMA, the Poly1305
+ * that Node's OpenSSL selects processes a call whose length leaves 64 to
+ * 127 bytes over a multiple of 128 about a third more slowly, the whole
+ * call, not only the tail (measured on an AMD EPYC with Node 20's OpenSSL
+ * 3.0: a 65,519-byte frame, the spec's largest DATA frame, sealed at 3.7
+ * GB/s in one call and at 4.8 GB/s as 65,408 + 111). The short calls at
+ * either end cost well under a microsecond. EVP is a stream: how the input
+ * is cut does not change one output byte or the tag.
+ */
+#define ALIGN_BYTES 128
+
+static bool update (EVP_CIPHER_CTX *ctx, uint8_t *out, const uint8_t *in, size_t length, size_t *at) {
+  size_t head = (ALIGN_BYTES - *at % ALIGN_BYTES) % ALIGN_BYTES;
+  if (head > length) head = length;
+  size_t middle = (length - head) / ALIGN_BYTES * ALIGN_BYTES;
+  size_t tail = length - head - middle;
+  bool ok = update_once(ctx, out, in, head) &&
+    update_once(ctx, out + head, in + head, middle) &&
+    update_once(ctx, out + head + middle, in + head + middle, tail);
+  *at += length;
+  return ok;
 }
 
 static bool overlaps (bytes_t a, bytes_t b);
@@ -175,9 +201,10 @@ static napi_value aead_seal (napi_env env, napi_callback_info info) {
   }
   contexts_t *c = contexts_of(env);
   uint8_t *frame = buf.data + start;
+  size_t at = 0;
   bool ok = c != NULL &&
     start_frame(c->seal, key.data, nonce.data) &&
-    update(c->seal, frame, frame, length);
+    update(c->seal, frame, frame, length, &at);
   int tail = 0;
   ok = ok && EVP_EncryptFinal_ex(c->seal, frame + length, &tail) == 1 && tail == 0;
   ok = ok && EVP_CIPHER_CTX_ctrl(c->seal, EVP_CTRL_AEAD_GET_TAG, TAG_BYTES, frame + length) == 1;
@@ -234,8 +261,7 @@ static napi_value aead_open (napi_env env, napi_callback_info info) {
   bool ok = c != NULL && start_frame(c->open, key.data, nonce.data);
   size_t at = 0;
   for (uint32_t i = 0; ok && i < count; i++) {
-    ok = get_piece(env, argv[2], i, count, out, at, &piece) && update(c->open, out.data + at, piece.data, piece.length);
-    at += piece.length;
+    ok = get_piece(env, argv[2], i, count, out, at, &piece) && update(c->open, out.data + at, piece.data, piece.length, &at);
   }
   ok = ok && at == out.length;
   /* EVP takes the expected tag as non-const; it only reads it. */

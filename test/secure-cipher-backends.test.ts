@@ -117,6 +117,37 @@ test('small frames (empty, 1 and 100 bytes of DATA, both sides of the native lim
   }
 })
 
+/** Lengths on and beside the 128-byte marks at which the addon cuts its OpenSSL calls (native/aead.c, ALIGN_BYTES), and the spec's largest plaintext. */
+const MARK_LENGTHS = [1, 63, 64, 65, 127, 128, 129, 191, 192, 255, 256, 257, 1087, 1088, 1089, 65408, 65472, 65519]
+/** Where a frame is cut into two or three pieces, relative to the same marks. */
+const MARK_CUTS = [[1], [63], [64], [127], [128], [129], [64, 128], [100, 101], [127, 129], [128, 256], [1000, 1088]]
+
+test('the native addon cuts its OpenSSL calls at 128-byte marks without changing a byte: every length and piece cut on and beside the marks matches the reference', (t) => {
+  if (native === null) return t.fail(`no native addon: ${nativeAeadUnavailable ?? ''}`)
+  const nonce = Buffer.alloc(12)
+  let checked = 0
+  for (const length of MARK_LENGTHS) {
+    const plaintext = bodyOf(length)
+    const c = createCipheriv('chacha20-poly1305', KEY, nonce, { authTagLength: TAG_BYTES })
+    const reference = Buffer.concat([c.update(plaintext), c.final(), c.getAuthTag()])
+    const sealed = Buffer.concat([plaintext, Buffer.alloc(TAG_BYTES)])
+    native.seal(KEY, nonce, sealed, 0, length)
+    t.ok(sealed.equals(reference), `${length} bytes: sealed in place as OpenSSL seals in one call`)
+    for (const cuts of [[], ...MARK_CUTS]) {
+      if (cuts.some((at) => at >= length)) continue
+      const pieces = [0, ...cuts].map((from, i) => reference.subarray(from, i < cuts.length ? cuts[i] : length))
+      const out = Buffer.alloc(length)
+      t.ok(native.open(KEY, nonce, pieces, reference.subarray(length), out) && out.equals(plaintext), `${length} bytes cut at [${cuts.join(', ')}]: opens to the plaintext`)
+      const forged = Buffer.from(reference)
+      forged[length - 1]! ^= 1
+      const forgedPieces = [0, ...cuts].map((from, i) => forged.subarray(from, i < cuts.length ? cuts[i] : length))
+      t.absent(native.open(KEY, nonce, forgedPieces, forged.subarray(length), out), `${length} bytes cut at [${cuts.join(', ')}]: its last byte flipped does not verify`)
+      checked++
+    }
+  }
+  t.ok(checked > 100, `${checked} layouts checked`)
+})
+
 test('the native addon refuses a wrong key, nonce or tag size, a frame that does not fit, and overlapping buffers', (t) => {
   if (native === null) return t.fail(`no native addon: ${nativeAeadUnavailable ?? ''}`)
   const key = Buffer.alloc(32, 1)
