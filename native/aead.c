@@ -273,6 +273,78 @@ static napi_value aead_open (napi_env env, napi_callback_info info) {
   return boolean(env, verified);
 }
 
+/* More pieces than any frame the JavaScript side hands over (it gathers a frame after 8). */
+#define MAX_IN_PLACE_PIECES 64
+
+/*
+ * openInPlace(key, nonce, pieces, tag): decrypt the ciphertext given as an
+ * array of Uint8Arrays, each into itself, and verify the 16-byte tag.
+ * Returns true when the tag verified; false otherwise, and then every piece
+ * is zeroed (it holds unauthenticated plaintext). The caller passes only
+ * buffers nobody else reads (the secure stream's own socket chunks): the
+ * pieces may not overlap one another or the tag.
+ */
+static napi_value aead_open_in_place (napi_env env, napi_callback_info info) {
+  napi_value argv[4];
+  bytes_t key, nonce, tag;
+  bytes_t pieces[MAX_IN_PLACE_PIECES];
+  uint32_t count = 0;
+  bool is_array = false;
+  if (!get_args(env, info, 4, argv)) return NULL;
+  if (!get_exact(env, argv[0], KEY_BYTES, "a key is 32 bytes", &key)) return NULL;
+  if (!get_exact(env, argv[1], NONCE_BYTES, "a nonce is 12 bytes", &nonce)) return NULL;
+  if (napi_is_array(env, argv[2], &is_array) != napi_ok || !is_array) {
+    throw_type(env, "pieces must be an array");
+    return NULL;
+  }
+  if (!get_exact(env, argv[3], TAG_BYTES, "a tag is 16 bytes", &tag)) return NULL;
+  napi_get_array_length(env, argv[2], &count);
+  if (count > MAX_IN_PLACE_PIECES) {
+    throw_range(env, "too many pieces");
+    return NULL;
+  }
+
+  /* Every piece is read once, and checked, before any byte is written; no JavaScript runs after. */
+  size_t total = 0;
+  for (uint32_t i = 0; i < count; i++) {
+    napi_value element;
+    if (napi_get_element(env, argv[2], i, &element) != napi_ok) return NULL;
+    if (!get_bytes(env, element, &pieces[i])) return NULL;
+    if (pieces[i].length > (size_t) INT_MAX - total) {
+      throw_range(env, "the frame is too large");
+      return NULL;
+    }
+    total += pieces[i].length;
+    if (overlaps(pieces[i], tag)) {
+      throw_range(env, "a piece overlaps the tag");
+      return NULL;
+    }
+    for (uint32_t j = 0; j < i; j++) {
+      if (overlaps(pieces[i], pieces[j])) {
+        throw_range(env, "two pieces overlap");
+        return NULL;
+      }
+    }
+  }
+
+  contexts_t *c = contexts_of(env);
+  bool ok = c != NULL && start_frame(c->open, key.data, nonce.data);
+  size_t at = 0;
+  for (uint32_t i = 0; ok && i < count; i++) {
+    ok = update(c->open, pieces[i].data, pieces[i].data, pieces[i].length, &at);
+  }
+  /* EVP takes the expected tag as non-const; it only reads it. */
+  ok = ok && EVP_CIPHER_CTX_ctrl(c->open, EVP_CTRL_AEAD_SET_TAG, TAG_BYTES, tag.data) == 1;
+  int tail = 0;
+  uint8_t none[1];
+  bool verified = ok && EVP_DecryptFinal_ex(c->open, none, &tail) == 1 && tail == 0;
+  if (c != NULL) forget_key(c->open);
+  if (!verified) {
+    for (uint32_t i = 0; i < count; i++) OPENSSL_cleanse(pieces[i].data, pieces[i].length);
+  }
+  return boolean(env, verified);
+}
+
 static EVP_CIPHER_CTX *new_context (int encrypt) {
   EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
   if (ctx == NULL) return NULL;
@@ -303,9 +375,10 @@ static napi_value init (napi_env env, napi_value exports) {
   }
   napi_property_descriptor methods[] = {
     { "seal", NULL, aead_seal, NULL, NULL, NULL, napi_enumerable, NULL },
-    { "open", NULL, aead_open, NULL, NULL, NULL, napi_enumerable, NULL }
+    { "open", NULL, aead_open, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "openInPlace", NULL, aead_open_in_place, NULL, NULL, NULL, napi_enumerable, NULL }
   };
-  napi_define_properties(env, exports, 2, methods);
+  napi_define_properties(env, exports, 3, methods);
   return exports;
 }
 

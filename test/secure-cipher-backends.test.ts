@@ -228,3 +228,52 @@ test('over a stream: the same frames, unforged, arrive whole on either backend',
     }
   }
 })
+
+test('the native addon opens in place: every piece becomes its plaintext, a forged frame zeroes every piece, and overlaps are refused', (t) => {
+  if (native === null) return t.fail(`no native addon: ${nativeAeadUnavailable ?? ''}`)
+  const nonce = Buffer.alloc(12)
+  const plaintext = bodyOf(70000)
+  const c = createCipheriv('chacha20-poly1305', KEY, nonce, { authTagLength: TAG_BYTES })
+  const sealed = Buffer.concat([c.update(plaintext), c.final(), c.getAuthTag()])
+  const tag = sealed.subarray(70000)
+  for (const cuts of [[], [1], [64], [1000, 1088], [30000, 30001, 65536]]) {
+    const copy = Buffer.from(sealed)
+    const pieces = [0, ...cuts].map((from, i) => copy.subarray(from, i < cuts.length ? cuts[i] : 70000))
+    t.ok(native.openInPlace(KEY, nonce, pieces, copy.subarray(70000)), `cut at [${cuts.join(', ')}]: verified`)
+    t.ok(Buffer.concat(pieces).equals(plaintext), `cut at [${cuts.join(', ')}]: the pieces hold the plaintext`)
+  }
+  const forged = Buffer.from(sealed)
+  forged[5]! ^= 1
+  const pieces = [forged.subarray(0, 40000), forged.subarray(40000, 70000)]
+  t.absent(native.openInPlace(KEY, nonce, pieces, tag), 'a flipped byte does not verify')
+  t.ok(pieces.every((p) => p.every((b) => b === 0)), 'every piece is zeroed: no unauthenticated plaintext is left')
+  const refused = (fn: () => unknown, what: string): void => {
+    try {
+      fn()
+      t.fail(`${what}: accepted`)
+    } catch (err: any) {
+      t.is(err.code, 'ERR_INVALID_ARGUMENT', what)
+    }
+  }
+  const buf = Buffer.from(sealed)
+  refused(() => native.openInPlace(KEY, nonce, [buf.subarray(0, 100), buf.subarray(50, 150)], tag), 'two overlapping pieces')
+  refused(() => native.openInPlace(KEY, nonce, [buf.subarray(0, 100)], buf.subarray(90, 106)), 'a piece overlapping the tag')
+  refused(() => native.openInPlace(KEY, nonce, Array.from({ length: 65 }, (_, i) => buf.subarray(i, i + 1)), tag), '65 pieces')
+  refused(() => native.openInPlace(KEY, nonce, [buf.subarray(0, 100)], Buffer.alloc(15)), 'a 15-byte tag')
+  refused(() => native.openInPlace(KEY, nonce, 'pieces' as any, tag), 'not an array')
+  t.ok(buf.equals(sealed), 'a refused call wrote nothing')
+})
+
+test('every backend opens a frame in place as it opens it into new buffers, in every layout', (t) => {
+  for (const backend of BACKENDS) {
+    for (const frameBody of [...SIZES, 200, NATIVE_MIN_OPEN_BYTES + 1]) {
+      const body = bodyOf(dataBytesFor(frameBody))
+      const wire = sealTransportFrame(new TransportCipher(KEY, undefined, backend), FRAME_DATA, body)
+      for (const [name, cut] of Object.entries(LAYOUTS)) {
+        if (cut(wire.subarray(2)).some((p) => p.byteLength === 0)) continue
+        const frame = openTransportFrame(new TransportCipher(KEY, undefined, backend), cut(Buffer.from(wire.subarray(2))), frameBody, true)
+        t.ok(Buffer.concat(frame.body).equals(body), `${backend.name}, ${frameBody}, ${name}: in place, decrypts to the body`)
+      }
+    }
+  }
+})

@@ -23,6 +23,13 @@ export interface AeadBackend {
    * plaintext as pieces, or null when the tag does not verify.
    */
   openPieces (key: Buffer, nonce: Buffer, pieces: Buffer[], length: number): Buffer[] | null
+  /**
+   * The same, but the plaintext may be written over the ciphertext in the
+   * pieces themselves, and the pieces returned are views of them: for a
+   * caller that owns the pieces and nobody else reads them. On a bad tag
+   * the pieces may hold garbage; the caller must drop them.
+   */
+  openPiecesInPlace (key: Buffer, nonce: Buffer, pieces: Buffer[], length: number): Buffer[] | null
 }
 
 /**
@@ -44,6 +51,11 @@ export function opensslBackend (aead: NativeAead): AeadBackend {
       const { ciphertext, tag } = splitTag(pieces, length)
       const plaintext = Buffer.allocUnsafe(length - TAG_BYTES)
       return aead.open(key, nonce, ciphertext, tag, plaintext) ? [plaintext] : null
+    },
+    openPiecesInPlace (key, nonce, pieces, length) {
+      if (length < NATIVE_MIN_OPEN_BYTES) return libsodiumBackend.openPiecesInPlace(key, nonce, pieces, length)
+      const { ciphertext, tag } = splitTag(pieces, length)
+      return aead.openInPlace(key, nonce, ciphertext, tag) ? ciphertext : null
     }
   }
 }
@@ -65,6 +77,18 @@ export const libsodiumBackend: AeadBackend = {
     // One piece is decrypted into a new buffer; several are joined into one, then decrypted in place (libsodium allows the overlay).
     const frame = pieces.length === 1 ? pieces[0]! : joinInto(Buffer.allocUnsafe(length), pieces)
     const plaintext = pieces.length === 1 ? Buffer.allocUnsafe(length - TAG_BYTES) : frame.subarray(0, length - TAG_BYTES)
+    try {
+      sodium.crypto_aead_chacha20poly1305_ietf_decrypt(plaintext, null, frame, EMPTY, nonce, key)
+    } catch {
+      return null
+    }
+    return [plaintext]
+  },
+  openPiecesInPlace (key, nonce, pieces, length) {
+    if (pieces.length !== 1 || length >= OPENSSL_MIN_OPEN_BYTES) return libsodiumBackend.openPieces(key, nonce, pieces, length)
+    // libsodium decrypts over its own ciphertext when both start at the same byte.
+    const frame = pieces[0]!
+    const plaintext = frame.subarray(0, length - TAG_BYTES)
     try {
       sodium.crypto_aead_chacha20poly1305_ietf_decrypt(plaintext, null, frame, EMPTY, nonce, key)
     } catch {

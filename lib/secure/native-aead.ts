@@ -15,6 +15,8 @@ export interface NativeAead {
   seal (key: Uint8Array, nonce: Uint8Array, buf: Uint8Array, start: number, length: number): void
   /** Decrypt the pieces into `out` (exactly their total length); false when the tag does not verify (`out` is then zeroed). */
   open (key: Uint8Array, nonce: Uint8Array, pieces: Uint8Array[], tag: Uint8Array, out: Uint8Array): boolean
+  /** Decrypt each piece into itself; false when the tag does not verify (every piece is then zeroed). Pieces may not overlap each other or the tag. */
+  openInPlace (key: Uint8Array, nonce: Uint8Array, pieces: Uint8Array[], tag: Uint8Array): boolean
 }
 
 /** What loading the addon gave: the module, or why there is none. */

@@ -308,11 +308,24 @@ export class SecureStream extends Duplex {
     if (this.endReceived) throw secureStreamError('ERR_UNEXPECTED_FRAME', "received a frame after the peer's END")
     const receiver = this.receiver!
     const first = receiver.nonce.isZero
-    const { type, body, bodyLength } = openTransportFrame(receiver, pieces, length)
+    const { type, body, bodyLength } = openTransportFrame(receiver, pieces, length, this.ownsRawChunks())
     if (type === FRAME_DATA) return this.onData(body)
     if (type === FRAME_END) return this.onEnd()
     if (type === FRAME_ABORT) return this.onAbort(joinPieces(body, bodyLength), first)
     return true // PING: keep-alive only, never surfaces
+  }
+
+  /**
+   * Whether the raw stream's chunks are ours alone, so a frame may be
+   * decrypted over its ciphertext in them and the reader handed views of
+   * them: a plain net.Socket whose only 'data' listener is ours. Node
+   * allocates each socket read anew and keeps no reference once it has
+   * emitted it. Anyone else listening (a tap, a pipe) must go on seeing the
+   * ciphertext, so then every frame is decrypted into a buffer of its own.
+   * This spares a 64 KiB allocation per large frame.
+   */
+  private ownsRawChunks (): boolean {
+    return this.writeMode === WRITE_REUSE && (this.rawStream as net.Socket).listenerCount('data') === 1
   }
 
   private onData (body: Buffer[]): boolean {

@@ -57,12 +57,15 @@ export class TransportCipher {
 
   /**
    * Decrypt one frame body (ciphertext then tag), given as the pieces it
-   * arrived in, which are not written to. Returns the plaintext as pieces;
-   * a bad tag is ERR_DECRYPT_FAILED, and the nonce then does not move.
+   * arrived in, which are not written to unless `inPlace` (the caller owns
+   * them: the plaintext may then be written over them). Returns the
+   * plaintext as pieces; a bad tag is ERR_DECRYPT_FAILED, and the nonce
+   * then does not move.
    */
-  openPieces (pieces: Buffer[], length: number): Buffer[] {
+  openPieces (pieces: Buffer[], length: number, inPlace = false): Buffer[] {
     this.prepare()
-    const plaintext = this.backend.openPieces(this.key, this.nonce.bytes, pieces, length)
+    const backend = this.backend
+    const plaintext = inPlace ? backend.openPiecesInPlace(this.key, this.nonce.bytes, pieces, length) : backend.openPieces(this.key, this.nonce.bytes, pieces, length)
     if (plaintext === null) throw secureStreamError('ERR_DECRYPT_FAILED', `frame ${this.nonce.value} failed authentication`)
     this.nonce.increment()
     return plaintext

@@ -82,15 +82,16 @@ function gather (chunks: Buffer[], cursor: ChunkCursor, size: number, out: Buffe
 
 /**
  * Decrypt and check one transport frame body, given as the pieces it
- * arrived in. Anything the spec does not allow is ERR_BAD_FRAME; a failed
+ * arrived in (decrypted over themselves when `inPlace`: the caller owns
+ * them). Anything the spec does not allow is ERR_BAD_FRAME; a failed
  * tag is ERR_DECRYPT_FAILED (thrown by the cipher). DATA bodies need no
  * length check: a uint16 frame cannot carry more than 65518 bytes of DATA.
  */
-export function openTransportFrame (cipher: TransportCipher, pieces: Buffer[], length: number): TransportFrame {
+export function openTransportFrame (cipher: TransportCipher, pieces: Buffer[], length: number, inPlace = false): TransportFrame {
   if (length < MIN_TRANSPORT_BODY_BYTES) {
     throw secureStreamError('ERR_BAD_FRAME', `transport frame of ${length} bytes is too short to hold a type byte and a tag`)
   }
-  const plaintext = cipher.openPieces(pieces, length)
+  const plaintext = cipher.openPieces(pieces, length, inPlace)
   const type = plaintext[0]![0]!
   const bodyLength = length - TYPE_BYTES - TAG_BYTES
   checkBodyLength(type, bodyLength)
