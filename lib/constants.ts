@@ -103,6 +103,9 @@ export const NATIVE_MIN_SEAL_BYTES = 1024
 /** See NATIVE_MIN_SEAL_BYTES. Open (the plaintext allocated, the tag split off in JavaScript): 2 KiB native 2.02 us vs libsodium 1.82, 4 KiB 3.04 vs 3.32, 8 KiB 4.15 vs 6.28. */
 export const NATIVE_MIN_OPEN_BYTES = 4096
 
+/** Most pieces native/aead.c opens in place in one call (its MAX_IN_PLACE_PIECES): a stream's frames come in at most MAX_FRAME_PIECES; more go to the copying open. */
+export const NATIVE_MAX_IN_PLACE_PIECES = 64
+
 /** Environment variable that, set to `libsodium`, keeps the streams off the native OpenSSL addon (for comparison, or where a build misbehaves); anything else is ignored. */
 export const AEAD_BACKEND_ENV = 'NOISE_CHAT_AEAD'
 

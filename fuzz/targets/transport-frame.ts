@@ -16,7 +16,9 @@ import { caseBytes, caseChunks, check, makeCase, type FuzzCase, type FuzzTarget 
  * it was cut into pieces), and the recorded body itself must always be
  * accepted, whatever the pieces. Cases alternate between the streams'
  * backend (the native OpenSSL addon) and the libsodium fallback (its
- * libsodium and node:crypto paths), so both are fuzzed alike.
+ * libsodium and node:crypto paths), and between opening into new buffers
+ * and in place (as a stream does on a socket only it reads), so all are
+ * fuzzed alike.
  * Anything else must fail with ERR_BAD_FRAME or ERR_DECRYPT_FAILED.
  */
 
@@ -65,7 +67,7 @@ function generate (rng: Rng): FuzzCase {
   else if (roll < 15) body = randomInput(rng, 'bytes', 200)
   else if (roll < 20) body = Buffer.from(rng.pick(bodies)) // another frame's body under this frame's key and nonce
   else body = mutate(rng, list[frame]!.body, { structure: 'bytes', others: bodies, maxStack: 3 })
-  return makeCase(body, chunkPlan(rng, body.byteLength), { frame, fallback: rng.int(2) })
+  return makeCase(body, chunkPlan(rng, body.byteLength), { frame, fallback: rng.int(2), inPlace: rng.int(2) })
 }
 
 function run (input: FuzzCase): string {
@@ -78,9 +80,11 @@ function run (input: FuzzCase): string {
   const cipher = new TransportCipher(known.key, undefined, backend)
   cipher.nonce.advanceTo(known.nonce)
   const authentic = body.equals(known.body)
+  // In place, as a stream does on a socket only it reads: the pieces are views of `body`, which is not looked at again.
+  const inPlace = input.params['inPlace'] === 1
   let opened
   try {
-    opened = openTransportFrame(cipher, pieces, body.byteLength)
+    opened = openTransportFrame(cipher, pieces, body.byteLength, inPlace)
   } catch (err) {
     check(isNoiseChatError(err), () => `threw an uncoded error: ${String(err)}`)
     check(!authentic, () => `the recorded frame was refused (${err.code}) when cut into ${pieces.length} pieces`)

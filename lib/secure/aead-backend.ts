@@ -1,6 +1,6 @@
 import { createDecipheriv } from 'node:crypto'
 import sodium from 'sodium-native'
-import { NATIVE_MIN_OPEN_BYTES, NATIVE_MIN_SEAL_BYTES, OPENSSL_MIN_OPEN_BYTES, TAG_BYTES } from '../constants.js'
+import { NATIVE_MAX_IN_PLACE_PIECES, NATIVE_MIN_OPEN_BYTES, NATIVE_MIN_SEAL_BYTES, OPENSSL_MIN_OPEN_BYTES, TAG_BYTES } from '../constants.js'
 import { joinInto } from './frame-codec.js'
 import { loadNativeAead, type NativeAead } from './native-aead.js'
 
@@ -55,6 +55,7 @@ export function opensslBackend (aead: NativeAead): AeadBackend {
     openPiecesInPlace (key, nonce, pieces, length) {
       if (length < NATIVE_MIN_OPEN_BYTES) return libsodiumBackend.openPiecesInPlace(key, nonce, pieces, length)
       const { ciphertext, tag } = splitTag(pieces, length)
+      if (ciphertext.length > NATIVE_MAX_IN_PLACE_PIECES) return this.openPieces(key, nonce, pieces, length)
       return aead.openInPlace(key, nonce, ciphertext, tag) ? ciphertext : null
     }
   }
