@@ -19,11 +19,11 @@ interface Connection { s: BenchStream, raw: net.Socket }
 export async function runClient (impl: Impl, fig: FigureName, workload: Workload, port: number, parent: ParentChannel): Promise<void> {
   if (fig === 'bulk' || fig === 'small') {
     const chunkBytes = fig === 'bulk' ? workload.bulkChunk : workload.smallSize
-    const elapsedMs = await timeStream(impl, port, streamedBytes(fig, workload), chunkBytes)
+    const { elapsedMs, cpu } = await timeStream(impl, port, streamedBytes(fig, workload), chunkBytes)
     const value = fig === 'bulk'
       ? workload.bulkBytes / 1e6 / (elapsedMs / 1000)
       : workload.smallCount / (elapsedMs / 1000)
-    parent.send({ type: 'result', value, elapsedMs })
+    parent.send({ type: 'result', value, elapsedMs, cpu })
   } else if (fig === 'handshakes' || fig === 'sequential') {
     const count = fig === 'handshakes' ? workload.handshakes : workload.sequential
     const concurrency = fig === 'handshakes' ? workload.concurrency : 1
@@ -53,8 +53,8 @@ async function dial (impl: Impl, port: number): Promise<Connection> {
   }
 }
 
-/** Send `total` bytes in writes of `chunkBytes`, honouring backpressure; ms until the server's ACK. */
-async function timeStream (impl: Impl, port: number, total: number, chunkBytes: number): Promise<number> {
+/** Send `total` bytes in writes of `chunkBytes`, honouring backpressure; ms until the server's ACK, and the CPU seconds this process spent meanwhile. */
+async function timeStream (impl: Impl, port: number, total: number, chunkBytes: number): Promise<{ elapsedMs: number, cpu: number }> {
   const { s } = await dial(impl, port)
   const acked = new Promise<void>((resolve, reject) => {
     s.on('data', () => resolve())
@@ -64,6 +64,7 @@ async function timeStream (impl: Impl, port: number, total: number, chunkBytes: 
   acked.catch(() => {}) // observed below; a failure mid-pump must not go unhandled
   const chunk = Buffer.alloc(chunkBytes, 0x61)
   const t0 = performance.now()
+  const cpu0 = process.cpuUsage()
   let left = total
   while (left > 0) {
     const piece = left >= chunkBytes ? chunk : chunk.subarray(0, left)
@@ -72,8 +73,9 @@ async function timeStream (impl: Impl, port: number, total: number, chunkBytes: 
   }
   await acked
   const elapsed = performance.now() - t0
+  const cpu = process.cpuUsage(cpu0)
   s.destroy()
-  return elapsed
+  return { elapsedMs: elapsed, cpu: (cpu.user + cpu.system) / 1e6 }
 }
 
 /** `count` full connections (connect, handshake, both ends END, close), `concurrency` at a time. */

@@ -48,6 +48,7 @@ export function resultsMarkdown (r: BenchResults): string {
     ratiosTable(r, summaries),
     ''
   ]
+  parts.push(...cpuDuringTransfer(summaries))
   const idle = summaries.find((s) => s.figure.name === 'idle')
   if (idle !== undefined) parts.push(...idleDetail(idle, r.workload.idleSettleS))
   if (r.cipherBound !== undefined) parts.push(...cipherBoundSection(r.cipherBound))
@@ -115,6 +116,26 @@ function targetSentence (s: FigureSummary, settleS: number): string {
     ? ` Read again after ${settleS} s idle: ${settled.toFixed(1)} KiB (${settled <= f.target.value ? 'within' : 'above'} the target; see the split below).`
     : ''
   return `${f.title}: noise-chat ${what}${afterGc}, target ${f.targetText}: **${formatVerdict(s.ours.met)}**.${after}`
+}
+
+/**
+ * Which process bounds bulk and small: each one's CPU over the timed
+ * window. A process near 100% is the bottleneck; both well below it means
+ * they wait on each other (or on other work on the machine).
+ */
+function cpuDuringTransfer (summaries: FigureSummary[]): string[] {
+  const streamed = summaries.filter((s) => s.rows.some((r) => r.clientCpu !== null))
+  if (streamed.length === 0) return []
+  const pct = (v: number | null): string => (v === null ? '-' : `${Math.round(v * 100)}%`)
+  const rows = streamed.flatMap((s) => s.rows.map((r) => [s.figure.title, r.impl.label, pct(r.clientCpu), pct(r.serverCpu)]))
+  return [
+    '## CPU during bulk and small',
+    '',
+    'Each process\'s CPU (user + system) over the timed window, as a share of one core, medians: the client writes (its figure is its own `process.cpuUsage()`), the server reads and decrypts (read from /proc, from before the client started until the result). On loopback the kernel\'s TCP work is charged to whichever process makes the system call. A process near 100% is what bounds the figure; two processes well below it wait on each other.',
+    '',
+    markdownTable(['figure', 'implementation', 'client (sender)', 'server (receiver)'], rows),
+    ''
+  ]
 }
 
 function idleDetail (s: FigureSummary, settleS: number): string[] {

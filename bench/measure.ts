@@ -4,7 +4,8 @@
  * processes, so no implementation inherits another's heap, JIT state or
  * sockets.
  */
-import { fork, type ChildProcess } from 'node:child_process'
+import { execFileSync, fork, type ChildProcess } from 'node:child_process'
+import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { childChannel, type Channel } from './channel.js'
 import type { Workload } from './config.js'
@@ -48,6 +49,9 @@ export interface Measurement {
   reducedYoungKiB?: number
   /** idle only: RSS growth per connection after the settle period, KiB. */
   settledKiB?: number
+  /** bulk and small: CPU of each process over the timed window, as a share of one core (1 = a core busy throughout). */
+  clientCpu?: number
+  serverCpu?: number
 }
 
 interface Worker { child: ChildProcess, channel: Channel<FromWorker, ToWorker> }
@@ -60,13 +64,16 @@ export async function measure (o: MeasureOptions): Promise<Measurement> {
   try {
     server.channel.send({ type: 'start', role: 'server', impl: o.impl, figure: o.figure, workload: o.workload, ctx: o.ctx })
     const { port } = await server.channel.next('listening', o.timeoutMs)
+    const serverCpu0 = processCpuSeconds(server.child.pid)
     client = spawnWorker(worker, 'client', o.clientArgs ?? [])
     client.channel.send({ type: 'start', role: 'client', impl: o.impl, figure: o.figure, workload: o.workload, ctx: o.ctx, port })
     const result = o.figure === 'idle'
       ? await idleMemory(server, client, o.workload.idleSettleS * 1000, o.timeoutMs)
       : await race(client.channel.next('result', o.timeoutMs), server)
+    const serverCpu1 = processCpuSeconds(server.child.pid)
     await checkServer(server, o)
-    return result.type === 'result' ? { value: result.value, elapsedMs: result.elapsedMs } : result.measurement
+    if (result.type !== 'result') return result.measurement
+    return { value: result.value, elapsedMs: result.elapsedMs, ...cpuShares(result.cpu, serverCpu0, serverCpu1, result.elapsedMs) }
   } catch (err) {
     throw await withServerSide(err as Error, server)
   } finally {
@@ -75,6 +82,37 @@ export async function measure (o: MeasureOptions): Promise<Measurement> {
 }
 
 /** The idle figure's choreography: warm up, baseline, open, measure. */
+/**
+ * The client's and server's CPU as shares of one core over the timed
+ * window. The server's is read from /proc from before the client started
+ * until the result: that adds only its accept and handshake, a millisecond
+ * or so, to the transfer.
+ */
+function cpuShares (clientCpu: number | undefined, server0: number | null, server1: number | null, elapsedMs: number): Pick<Measurement, 'clientCpu' | 'serverCpu'> {
+  const seconds = elapsedMs / 1000
+  const out: Pick<Measurement, 'clientCpu' | 'serverCpu'> = {}
+  if (clientCpu !== undefined) out.clientCpu = clientCpu / seconds
+  if (server0 !== null && server1 !== null) out.serverCpu = (server1 - server0) / seconds
+  return out
+}
+
+/** Clock ticks per second of /proc/PID/stat's times (getconf CLK_TCK; 100 on Linux unless built otherwise). */
+let clockTicks: number | null = null
+
+/** User + system CPU seconds a process has used so far, from /proc; null where there is none. */
+function processCpuSeconds (pid: number | undefined): number | null {
+  if (pid === undefined) return null
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    // Fields after the command name (which may hold spaces): state is field 3, utime and stime fields 14 and 15.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    clockTicks ??= Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100
+    return (Number(fields[11]) + Number(fields[12])) / clockTicks
+  } catch {
+    return null
+  }
+}
+
 async function idleMemory (server: Worker, client: Worker, settleMs: number, timeoutMs: number): Promise<{ type: 'idle', measurement: Measurement }> {
   const t0 = Date.now()
   await race(client.channel.next('warm', timeoutMs), server)

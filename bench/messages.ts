@@ -30,7 +30,8 @@ export type ToWorker =
 
 export type FromWorker =
   | { type: 'listening', port: number }
-  | { type: 'result', value: number, elapsedMs: number }
+  /** cpu: bulk and small, the client's CPU seconds (user + system) in the timed window. */
+  | { type: 'result', value: number, elapsedMs: number, cpu?: number }
   /** idle, client: warm-up connections done and closed. */
   | { type: 'warm' }
   /** idle, client: this many idle connections are established. */

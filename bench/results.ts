@@ -18,6 +18,8 @@ export interface Sample {
   gcKiB?: number
   reducedYoungKiB?: number
   settledKiB?: number
+  clientCpu?: number
+  serverCpu?: number
 }
 
 export interface Machine {
@@ -74,6 +76,9 @@ export interface Row {
   gcKiB: number | null
   reducedYoungKiB: number | null
   settledKiB: number | null
+  /** bulk and small: medians of each process's CPU over the timed window, as a share of one core. */
+  clientCpu: number | null
+  serverCpu: number | null
 }
 
 export interface FigureSummary {
@@ -102,7 +107,8 @@ export function summarizeFigure (fig: Figure, results: BenchResults): FigureSumm
     rows.push({
       impl, values, median: median(values), min: Math.min(...values), max: Math.max(...values), ratioToTls: null,
       heapKiB: extra((s) => s.heapKiB), heapTotalKiB: extra((s) => s.heapTotalKiB), youngKiB: extra((s) => s.youngKiB),
-      gcKiB: extra((s) => s.gcKiB), reducedYoungKiB: extra((s) => s.reducedYoungKiB), settledKiB: extra((s) => s.settledKiB)
+      gcKiB: extra((s) => s.gcKiB), reducedYoungKiB: extra((s) => s.reducedYoungKiB), settledKiB: extra((s) => s.settledKiB),
+      clientCpu: extra((s) => s.clientCpu), serverCpu: extra((s) => s.serverCpu)
     })
   }
   const tls = fasterTls(rows, fig)

@@ -132,7 +132,8 @@ async function runFigure (name: FigureName, config: BenchConfig, impls: Impl[], 
       const m = await measure({ impl: impl.name, figure: name, workload: config.workload, ctx: run.ctx, worker: run.snapshot.worker, timeoutMs: config.timeoutMs })
       results.samples.push({ figure: name, impl: impl.name, run: k, ...m })
       const heap = m.heapKiB === undefined ? '' : `  (after gc() only: RSS ${m.gcKiB?.toFixed(1)}, heap used+external ${m.heapKiB.toFixed(1)}, heap committed ${m.heapTotalKiB?.toFixed(1)} (young generation ${m.youngKiB?.toFixed(1)}; after the memory-reducing GC ${m.reducedYoungKiB?.toFixed(1)})${m.settledKiB === undefined ? '' : `; RSS after ${config.workload.idleSettleS} s idle ${m.settledKiB.toFixed(1)}`})`
-      print(`  run ${k}/${runs}  ${impl.label.padEnd(14)} ${formatValue(m.value, fig.unit).padStart(9)} ${fig.unit}  in ${(m.elapsedMs / 1000).toFixed(2)} s${heap}`)
+      const cpu = m.clientCpu === undefined ? '' : `  (CPU: client ${Math.round(m.clientCpu * 100)}%, server ${m.serverCpu === undefined ? '-' : `${Math.round(m.serverCpu * 100)}%`})`
+      print(`  run ${k}/${runs}  ${impl.label.padEnd(14)} ${formatValue(m.value, fig.unit).padStart(9)} ${fig.unit}  in ${(m.elapsedMs / 1000).toFixed(2)} s${heap}${cpu}`)
     }
   }
   print('')
