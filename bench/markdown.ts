@@ -2,6 +2,7 @@
 import { cipherBoundSection } from './cipher-bound-markdown.js'
 import { FIGURES } from './figures.js'
 import { PROFILE_CAVEAT } from './profile.js'
+import { receiverFloorSection } from './receiver-floor-markdown.js'
 import { formatRatio, formatValue, formatVerdict, markdownTable } from './format.js'
 import { summarize, type BenchResults, type FigureSummary } from './results.js'
 
@@ -48,7 +49,7 @@ export function resultsMarkdown (r: BenchResults): string {
     ratiosTable(r, summaries),
     ''
   ]
-  parts.push(...cpuDuringTransfer(summaries))
+  parts.push(...cpuDuringTransfer(summaries), ...receiverFloorSection(r))
   const idle = summaries.find((s) => s.figure.name === 'idle')
   if (idle !== undefined) parts.push(...idleDetail(idle, r.workload.idleSettleS))
   if (r.cipherBound !== undefined) parts.push(...cipherBoundSection(r.cipherBound))

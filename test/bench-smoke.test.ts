@@ -40,6 +40,10 @@ test('a quick run measures every figure for each implementation and writes well-
     t.ok(Number.isFinite(s.value), `${s.figure} ${s.impl} is a finite number`)
     if (s.figure !== 'idle') t.ok(s.value > 0, `${s.figure} ${s.impl} is positive`) // idle RSS growth may be 0 for 8 connections
     t.ok(s.elapsedMs > 0, `${s.figure} ${s.impl} took measurable time`)
+    if (s.figure === 'bulk' || s.figure === 'small') {
+      t.ok(s.clientCpu! > 0 && s.clientCpu! < 3, `${s.figure} ${s.impl}: the client's CPU share is a number (${s.clientCpu})`)
+      t.ok(s.serverCpu! >= 0 && s.serverCpu! < 3, `${s.figure} ${s.impl}: the server's CPU share is a number (${s.serverCpu})`)
+    }
     if (s.figure === 'idle') {
       t.ok(Number.isFinite(s.gcKiB), `idle ${s.impl}: the gc() reading is a number`)
       t.ok(Number.isFinite(s.reducedYoungKiB), `idle ${s.impl}: young generation after the memory-reducing GC is a number`)
@@ -57,6 +61,7 @@ test('a quick run measures every figure for each implementation and writes well-
   t.ok(/\| bulk throughput, MB\/s \| [0-9.]+ \| [0-9.]+ \| [0-9.]+x \|/.test(md), 'bulk medians and ratio are numbers')
   t.ok(r.stdout.includes('bulk throughput: noise-chat'), 'the console shows each verdict as it goes')
   t.ok(md.includes('| implementation | RSS, memory-reducing GC (judged) | RSS, gc() only |'), 'the idle split shows both readings right after open')
+  t.ok(/\| bulk throughput \| noise-chat \| [0-9]+% \| [0-9]+% \|/.test(md), 'each process\'s CPU during bulk is shown')
   t.ok(/\| noise-chat \| -?[0-9.]+ \| -?[0-9.]+ \| -?[0-9.]+ \|/.test(md.slice(md.indexOf('## Idle memory, split'))), 'both idle readings of ours are numbers')
 })
 
@@ -129,4 +134,22 @@ test('the record-cipher readings: AEAD speeds and CPU per GiB for ours and both 
   t.ok(text.includes('| noise-chat |') && text.includes('| TLS 1.3 AES-GCM |'), 'one row per implementation')
   t.ok(/ChaCha20-Poly1305 [\d.]+ GB\/s, AES-128-GCM [\d.]+ GB\/s/.test(text), 'the AEAD speeds are stated')
   t.ok(/of which the cipher difference above is [\d.]+ s/.test(text), 'the gap is set against the cipher difference')
+})
+
+test('bulk\'s receiver split: each process\'s CPU per GiB from the runs, and ours as raw TCP + the cipher + our own part', async (t) => {
+  const { receiverFloorSection } = await import('../bench/receiver-floor-markdown.js')
+  const sample = (impl: string, value: number, clientCpu: number, serverCpu: number): BenchResults['samples'][number] => ({ figure: 'bulk', impl: impl as any, run: 1, value, elapsedMs: 1, clientCpu, serverCpu })
+  const results = {
+    impls: [{ name: 'tcp', label: 'raw TCP' }, { name: 'tls', label: 'TLS 1.3 ChaCha' }, { name: 'ours', label: 'noise-chat' }],
+    // 1073.74 MB per GiB: a full core at 1073.74 MB/s is 1.00 s/GiB.
+    samples: [sample('tcp', 2147.48, 0.5, 1), sample('tls', 1073.74, 0.5, 0.7), sample('ours', 1073.74, 0.6, 1)],
+    cipherBound: { aeadSpeed: [{ aead: 'chacha20-poly1305', gbPerS: 4.294967296 }], perGiB: [], sets: 1, bytes: 1 }
+  } as unknown as BenchResults
+  const text = receiverFloorSection(results).join('\n')
+  t.ok(text.includes('| raw TCP | 0.25 | 0.50 |'), 'raw TCP: 0.5 and 1 of a core at 2 GiB/s')
+  t.ok(text.includes('| noise-chat | 0.60 | 1.00 |'), 'ours: a full core at 1 GiB/s is 1.00 s/GiB')
+  t.ok(text.includes('spent 1.00 s per GiB: 0.50 s is what raw TCP'), 'raw TCP\'s part')
+  t.ok(text.includes('is 0.25 s; the remaining 0.25 s (25%) is our own'), 'the cipher at 4.29 GB/s is 0.25 s/GiB, the rest is ours')
+  t.ok(text.includes('(with the same cipher, less than raw TCP plus the cipher)'), 'TLS at 0.70 s/GiB receives for less than raw TCP (0.50) plus the cipher (0.25)')
+  t.is(receiverFloorSection({ ...results, samples: [] } as unknown as BenchResults).length, 0, 'no bulk samples with CPU: no section')
 })

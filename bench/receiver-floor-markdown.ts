@@ -1,0 +1,54 @@
+/**
+ * RESULTS.md's account of bulk's receiver (pure): what each process spends
+ * per GiB in the bench's own bulk runs, and noise-chat's receiver split
+ * into what any stream over a net.Socket pays (raw TCP's receiver), the
+ * cipher fixed by PROTOCOL.md, and the rest, which is ours.
+ */
+import type { BenchResults, Sample } from './results.js'
+import { markdownTable } from './format.js'
+import { median } from './stats.js'
+
+/** MB (10^6 bytes) in a GiB: seconds per GiB = share of a core x this / (MB/s). */
+const MB_PER_GIB = 1024 ** 3 / 1e6
+
+type Side = 'clientCpu' | 'serverCpu'
+
+/** Median CPU seconds per GiB of one side of bulk, over the runs that recorded it. */
+function perGiB (r: BenchResults, impl: string, side: Side): number | null {
+  const xs = r.samples
+    .filter((s: Sample) => s.figure === 'bulk' && s.impl === impl && s[side] !== undefined && s.value > 0)
+    .map((s) => s[side]! * MB_PER_GIB / s.value)
+  return xs.length > 0 ? median(xs) : null
+}
+
+const s2 = (x: number | null): string => (x === null ? '-' : x.toFixed(2))
+
+export function receiverFloorSection (r: BenchResults): string[] {
+  if (!r.samples.some((s) => s.figure === 'bulk' && s.serverCpu !== undefined)) return []
+  const impls = r.impls.filter((i) => perGiB(r, i.name, 'serverCpu') !== null)
+  const parts = [
+    'The same as CPU seconds per GiB (share of a core x seconds per GiB at the run\'s own throughput), bulk, medians of the runs above:',
+    '',
+    markdownTable(['implementation', 'client (sender) s/GiB', 'server (receiver) s/GiB'], impls.map((i) => [i.label, s2(perGiB(r, i.name, 'clientCpu')), s2(perGiB(r, i.name, 'serverCpu'))])),
+    ''
+  ]
+  const ours = perGiB(r, 'ours', 'serverCpu')
+  const tcp = perGiB(r, 'tcp', 'serverCpu')
+  const chacha = r.cipherBound?.aeadSpeed?.find((s) => s.aead === 'chacha20-poly1305')
+  if (ours === null || tcp === null || chacha === undefined) return parts
+  const cipher = MB_PER_GIB / 1000 / chacha.gbPerS
+  const rest = ours - tcp - cipher
+  const [tlsChacha, tlsAes] = [perGiB(r, 'tls', 'serverCpu'), perGiB(r, 'tls-aes', 'serverCpu')]
+  const shares: Array<[string, number]> = [['raw TCP\'s part', tcp], ['the cipher', cipher], ['our own part', rest]]
+  const largest = shares.reduce((a, b) => (b[1] > a[1] ? b : a))[0]
+  const tlsText = tlsChacha === null
+    ? ''
+    : ` TLS's receivers spent ${s2(tlsChacha)} s (ChaCha)${tlsAes === null ? '' : ` and ${s2(tlsAes)} s (AES-GCM)`}; Node's TLS reads the socket in C++ into a buffer it reuses and decrypts there, so it does not pay net.Socket's read path (with the same cipher, ${tlsChacha < tcp + cipher ? 'less than raw TCP plus the cipher' : `${s2(tlsChacha - tcp - cipher)} s more than raw TCP plus the cipher`}).`
+  parts.push(
+    `Where bulk's time goes, receiver side (the side nearer a full core above). noise-chat's receiver spent ${s2(ours)} s per GiB: ${s2(tcp)} s is what raw TCP's receiver spends with no cipher at all (Node's net.Socket read path: the kernel's copy, and a buffer allocated per read of up to 64 KiB and handed to JavaScript), which no stream over a net.Socket avoids; opening ChaCha20-Poly1305 at this core's ${chacha.gbPerS.toFixed(2)} GB/s (\`openssl speed\`, below) is ${s2(cipher)} s; the remaining ${s2(rest)} s (${Math.round(100 * rest / ours)}%) is our own: framing, checks, the stream, and the garbage they make (the receiver's profile at the end lists it). The largest part is ${largest}.` +
+    tlsText +
+    ' Raw TCP\'s receiver keeps up without a full core, so its cost per byte is not taken under quite the same conditions: the split is an estimate from this run\'s own figures.',
+    ''
+  )
+  return parts
+}
