@@ -133,7 +133,7 @@ test('the record-cipher readings: AEAD speeds and CPU per GiB for ours and both 
   const text = cipherBoundSection(bound).join('\n')
   t.ok(text.includes('| noise-chat |') && text.includes('| TLS 1.3 AES-GCM |'), 'one row per implementation')
   t.ok(/ChaCha20-Poly1305 [\d.]+ GB\/s, AES-128-GCM [\d.]+ GB\/s/.test(text), 'the AEAD speeds are stated')
-  t.ok(/of which the cipher difference above is [\d.]+ s/.test(text), 'the gap is set against the cipher difference')
+  t.ok(/Against AES-GCM noise-chat spends [\d.]+ s\/GiB (more|less); (the cipher difference above is [\d.]+ s|on this CPU ChaCha20-Poly1305 is the faster AEAD)/.test(text), 'the gap is set against the cipher difference, whichever way either goes')
 })
 
 test('bulk\'s receiver split: each process\'s CPU per GiB from the runs, and ours as raw TCP + the cipher + our own part', async (t) => {
