@@ -45,10 +45,34 @@ export function receiverFloorSection (r: BenchResults): string[] {
     ? ''
     : ` TLS's receivers spent ${s2(tlsChacha)} s (ChaCha)${tlsAes === null ? '' : ` and ${s2(tlsAes)} s (AES-GCM)`}; Node's TLS reads the socket in C++ into a buffer it reuses and decrypts there, so it does not pay net.Socket's read path (with the same cipher, ${tlsChacha < tcp + cipher ? 'less than raw TCP plus the cipher' : `${s2(tlsChacha - tcp - cipher)} s more than raw TCP plus the cipher`}).`
   parts.push(
-    `Where bulk's time goes, receiver side (the side nearer a full core above). noise-chat's receiver spent ${s2(ours)} s per GiB: ${s2(tcp)} s is what raw TCP's receiver spends with no cipher at all (Node's net.Socket read path: the kernel's copy, and a buffer allocated per read of up to 64 KiB and handed to JavaScript), which no stream over a net.Socket avoids; opening ChaCha20-Poly1305 at this core's ${chacha.gbPerS.toFixed(2)} GB/s (\`openssl speed\`, below) is ${s2(cipher)} s; the remaining ${s2(rest)} s (${Math.round(100 * rest / ours)}%) is our own: framing, checks, the stream, and the garbage they make (the receiver's profile at the end lists it). The largest part is ${largest}.` +
+    `Where bulk's time goes, receiver side (the side nearer a full core above). noise-chat's receiver spent ${s2(ours)} s per GiB: ${s2(tcp)} s is what raw TCP's receiver spends with no cipher at all (Node's net.Socket read path: the kernel's copy, and a buffer allocated per read of up to 64 KiB and handed to JavaScript), which no stream over a net.Socket avoids; opening ChaCha20-Poly1305 at this core's ${chacha.gbPerS.toFixed(2)} GB/s (\`openssl speed\`, below) is ${s2(cipher)} s; ${ownText(rest, ours, largest)}` +
     tlsText +
-    ' Raw TCP\'s receiver keeps up without a full core, so its cost per byte is not taken under quite the same conditions: the split is an estimate from this run\'s own figures.',
+    ' Raw TCP\'s receiver keeps up without a full core, so its cost per byte is not taken under quite the same conditions: the split is an estimate from this run\'s own figures.' +
+    otherSets(r),
     ''
   )
   return parts
+}
+
+/** What is left of the receiver's time for our own work; within the estimate's error when it comes out at or below zero. */
+function ownText (rest: number, ours: number, largest: string): string {
+  if (rest < 0.005) return `the rest, ${s2(rest)} s, is within the estimate's error: nothing measurable is left for our own framing, checks and stream beyond those two.`
+  return `the remaining ${s2(rest)} s (${Math.round(100 * rest / ours)}%) is our own: framing, checks, the stream, and the garbage they make (the receiver's profile at the end lists it). The largest part is ${largest}.`
+}
+
+
+/** The same receivers in the cipher-bound section's own sets (bench/bulk-cpu.js), user and system apart: a second estimate to set beside this one. */
+function otherSets (r: BenchResults): string {
+  const rows = r.cipherBound?.perGiB
+  const ours = rows?.find((p) => p.impl === 'ours')
+  const tls = rows?.find((p) => p.impl === 'tls-chacha')
+  if (ours === undefined || tls === undefined) return ''
+  const total = (c: { user: number, system: number }): number => c.user + c.system
+  return ` The cipher-bound sets below, a separate harness, put noise-chat's receiver at ${s2(total(ours.receiver))} s/GiB (user ${s2(ours.receiver.user)}, system ${s2(ours.receiver.system)}) against TLS ChaCha's ${s2(total(tls.receiver))} (user ${s2(tls.receiver.user)}, system ${s2(tls.receiver.system)})${differenceText(ours.receiver.user - tls.receiver.user, ours.receiver.system - tls.receiver.system)}`
+}
+
+
+function differenceText (user: number, system: number): string {
+  if (Math.abs(system) <= Math.abs(user)) return `: of the difference, ${s2(user)} s is user time (ours and the cipher) and ${s2(system)} s system time.`
+  return `: of the difference, ${s2(system)} s is system time: the kernel's, which on loopback is charged to whichever process makes the call it runs in, and ${s2(user)} s user time.`
 }
