@@ -56,3 +56,19 @@ test('with a second listener on the socket (a tap), frames are decrypted into bu
   const large = got.filter((p) => p.byteLength >= 4096)
   t.is(distinctBuffers(large), large.length, 'each frame was decrypted into a buffer of its own')
 })
+
+test('a tap that saw only the start of a frame keeps its chunk unchanged: the frame it began is not decrypted in place', async (t) => {
+  const pair = await secureTcpPair()
+  await Promise.all([pair.initiator.opened, pair.responder.opened])
+  const seen: Array<{ chunk: Buffer, copy: Buffer }> = []
+  // Listens for a few chunks only, then goes: the frames those chunks began end in chunks nobody else saw.
+  const tap = (chunk: Buffer): void => {
+    seen.push({ chunk, copy: Buffer.from(chunk) })
+    if (seen.length === 3) pair.rawResponder.off('data', tap)
+  }
+  pair.rawResponder.on('data', tap)
+  const { sent, got } = await transfer(pair)
+  t.ok(Buffer.concat(got).equals(sent), 'every byte arrived, in order')
+  t.is(seen.length, 3, 'the tap saw three chunks')
+  t.is(seen.filter(({ chunk, copy }) => !chunk.equals(copy)).length, 0, 'none of them was written to after it was emitted')
+})

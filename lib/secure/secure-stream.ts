@@ -92,6 +92,8 @@ export class SecureStream extends Duplex {
   private sentSinceKeepAlive = false
   private pausedForVerify = false
   private pausedForReader = false
+  /** A chunk of the frame being decoded (or of bytes held back) was seen by another 'data' listener too: see ownsRawChunks. */
+  private rawChunkShared = false
 
   /** How writes reach the raw stream; see pickWriteMode. */
   private readonly writeMode: number
@@ -269,11 +271,14 @@ export class SecureStream extends Duplex {
   /** Input is read while the stream is healthy; after a failure nothing more is looked at. */
   private readonly onRawData = (chunk: Buffer | Uint8Array | string): void => {
     if (this.failure !== null || this.state === 'closed') return
+    if (!this.readsRawAlone()) this.rawChunkShared = true
     try {
       this.decoder.push(toBuffer(chunk), this.onFrame)
     } catch (err) {
       this.fail(err as Error)
     }
+    // Every frame that began in a shared chunk is done, and nothing is held back: the next frame starts afresh.
+    if (!this.decoder.midFrame && !this.decoder.paused) this.rawChunkShared = false
   }
 
   /** One complete frame body; returns false to hold back the frames after it. */
@@ -316,15 +321,21 @@ export class SecureStream extends Duplex {
   }
 
   /**
-   * Whether the raw stream's chunks are ours alone, so a frame may be
-   * decrypted over its ciphertext in them and the reader handed views of
-   * them: a plain net.Socket whose only 'data' listener is ours. Node
-   * allocates each socket read anew and keeps no reference once it has
-   * emitted it. Anyone else listening (a tap, a pipe) must go on seeing the
-   * ciphertext, so then every frame is decrypted into a buffer of its own.
-   * This spares a 64 KiB allocation per large frame.
+   * Whether the chunks of the frame being opened are ours alone, so it may
+   * be decrypted over its ciphertext in them and the reader handed views
+   * of them: they came from a plain net.Socket whose only 'data' listener,
+   * when each was emitted, was ours. Node allocates each socket read anew
+   * and keeps no reference once it has emitted it. Anyone else who was
+   * listening (a tap, a pipe) must go on holding the ciphertext, even of a
+   * frame whose first chunk alone it saw: such a frame is decrypted into a
+   * buffer of its own. This spares a 64 KiB allocation per large frame.
    */
   private ownsRawChunks (): boolean {
+    return this.writeMode === WRITE_REUSE && !this.rawChunkShared
+  }
+
+  /** Whether our listener is the raw stream's only 'data' listener (checked as each chunk arrives). */
+  private readsRawAlone (): boolean {
     return this.writeMode === WRITE_REUSE && (this.rawStream as net.Socket).listenerCount('data') === 1
   }
 
