@@ -217,6 +217,28 @@ static napi_value aead_seal (napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* The arguments both opens start with: key, nonce, the array of pieces (and its length), tag. */
+static bool get_open_args (napi_env env, napi_value *argv, bytes_t *key, bytes_t *nonce, uint32_t *count, bytes_t *tag) {
+  bool is_array = false;
+  if (!get_exact(env, argv[0], KEY_BYTES, "a key is 32 bytes", key)) return false;
+  if (!get_exact(env, argv[1], NONCE_BYTES, "a nonce is 12 bytes", nonce)) return false;
+  if (napi_is_array(env, argv[2], &is_array) != napi_ok || !is_array) return throw_type(env, "pieces must be an array");
+  if (!get_exact(env, argv[3], TAG_BYTES, "a tag is 16 bytes", tag)) return false;
+  if (napi_get_array_length(env, argv[2], count) != napi_ok) return throw_type(env, "pieces must be an array");
+  return true;
+}
+
+/* After the pieces went through: check the tag and forget the key, whatever happened; true only when the tag verified. */
+static bool finish_open (contexts_t *c, bool ok, bytes_t tag) {
+  int tail = 0;
+  uint8_t none[1];
+  /* EVP takes the expected tag as non-const; it only reads it. ChaCha20-Poly1305 writes nothing at the end. */
+  ok = ok && EVP_CIPHER_CTX_ctrl(c->open, EVP_CTRL_AEAD_SET_TAG, TAG_BYTES, tag.data) == 1;
+  bool verified = ok && EVP_DecryptFinal_ex(c->open, none, &tail) == 1 && tail == 0;
+  if (c != NULL) forget_key(c->open);
+  return verified;
+}
+
 /*
  * open(key, nonce, pieces, tag, out): decrypt the ciphertext given as an
  * array of Uint8Arrays (the chunks it arrived in) into out, which must be
@@ -228,21 +250,13 @@ static napi_value aead_open (napi_env env, napi_callback_info info) {
   napi_value argv[5];
   bytes_t key, nonce, tag, out;
   uint32_t count = 0;
-  bool is_array = false;
   if (!get_args(env, info, 5, argv)) return NULL;
-  if (!get_exact(env, argv[0], KEY_BYTES, "a key is 32 bytes", &key)) return NULL;
-  if (!get_exact(env, argv[1], NONCE_BYTES, "a nonce is 12 bytes", &nonce)) return NULL;
-  if (napi_is_array(env, argv[2], &is_array) != napi_ok || !is_array) {
-    throw_type(env, "pieces must be an array");
-    return NULL;
-  }
-  if (!get_exact(env, argv[3], TAG_BYTES, "a tag is 16 bytes", &tag)) return NULL;
+  if (!get_open_args(env, argv, &key, &nonce, &count, &tag)) return NULL;
   if (!get_bytes(env, argv[4], &out)) return NULL;
   if (out.length > INT_MAX) {
     throw_range(env, "the frame is too large");
     return NULL;
   }
-  napi_get_array_length(env, argv[2], &count);
 
   /* First pass: check every piece and the total before any byte is written. */
   size_t total = 0;
@@ -263,12 +277,7 @@ static napi_value aead_open (napi_env env, napi_callback_info info) {
   for (uint32_t i = 0; ok && i < count; i++) {
     ok = get_piece(env, argv[2], i, count, out, at, &piece) && update(c->open, out.data + at, piece.data, piece.length, &at);
   }
-  ok = ok && at == out.length;
-  /* EVP takes the expected tag as non-const; it only reads it. */
-  ok = ok && EVP_CIPHER_CTX_ctrl(c->open, EVP_CTRL_AEAD_SET_TAG, TAG_BYTES, tag.data) == 1;
-  int tail = 0;
-  bool verified = ok && EVP_DecryptFinal_ex(c->open, out.data + out.length, &tail) == 1 && tail == 0;
-  if (c != NULL) forget_key(c->open);
+  bool verified = finish_open(c, ok && at == out.length, tag);
   if (!verified) OPENSSL_cleanse(out.data, out.length);
   return boolean(env, verified);
 }
@@ -289,16 +298,8 @@ static napi_value aead_open_in_place (napi_env env, napi_callback_info info) {
   bytes_t key, nonce, tag;
   bytes_t pieces[MAX_IN_PLACE_PIECES];
   uint32_t count = 0;
-  bool is_array = false;
   if (!get_args(env, info, 4, argv)) return NULL;
-  if (!get_exact(env, argv[0], KEY_BYTES, "a key is 32 bytes", &key)) return NULL;
-  if (!get_exact(env, argv[1], NONCE_BYTES, "a nonce is 12 bytes", &nonce)) return NULL;
-  if (napi_is_array(env, argv[2], &is_array) != napi_ok || !is_array) {
-    throw_type(env, "pieces must be an array");
-    return NULL;
-  }
-  if (!get_exact(env, argv[3], TAG_BYTES, "a tag is 16 bytes", &tag)) return NULL;
-  napi_get_array_length(env, argv[2], &count);
+  if (!get_open_args(env, argv, &key, &nonce, &count, &tag)) return NULL;
   if (count > MAX_IN_PLACE_PIECES) {
     throw_range(env, "too many pieces");
     return NULL;
@@ -333,12 +334,7 @@ static napi_value aead_open_in_place (napi_env env, napi_callback_info info) {
   for (uint32_t i = 0; ok && i < count; i++) {
     ok = update(c->open, pieces[i].data, pieces[i].data, pieces[i].length, &at);
   }
-  /* EVP takes the expected tag as non-const; it only reads it. */
-  ok = ok && EVP_CIPHER_CTX_ctrl(c->open, EVP_CTRL_AEAD_SET_TAG, TAG_BYTES, tag.data) == 1;
-  int tail = 0;
-  uint8_t none[1];
-  bool verified = ok && EVP_DecryptFinal_ex(c->open, none, &tail) == 1 && tail == 0;
-  if (c != NULL) forget_key(c->open);
+  bool verified = finish_open(c, ok, tag);
   if (!verified) {
     for (uint32_t i = 0; i < count; i++) OPENSSL_cleanse(pieces[i].data, pieces[i].length);
   }
