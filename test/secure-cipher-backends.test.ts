@@ -148,12 +148,9 @@ test('the native addon cuts its OpenSSL calls at 128-byte marks without changing
   t.ok(checked > 100, `${checked} layouts checked`)
 })
 
-test('the native addon refuses a wrong key, nonce or tag size, a frame that does not fit, and overlapping buffers', (t) => {
-  if (native === null) return t.fail(`no native addon: ${nativeAeadUnavailable ?? ''}`)
-  const key = Buffer.alloc(32, 1)
-  const nonce = Buffer.alloc(12)
-  const buf = Buffer.alloc(64)
-  const refused = (fn: () => unknown, what: string): void => {
+/** An assertion that `fn` throws the addon's ERR_INVALID_ARGUMENT. */
+function refusedBy (t: { fail: (m: string) => void, is: (a: unknown, b: unknown, m: string) => void }): (fn: () => unknown, what: string) => void {
+  return (fn, what) => {
     try {
       fn()
       t.fail(`${what}: accepted`)
@@ -161,6 +158,14 @@ test('the native addon refuses a wrong key, nonce or tag size, a frame that does
       t.is(err.code, 'ERR_INVALID_ARGUMENT', what)
     }
   }
+}
+
+test('the native addon refuses a wrong key, nonce or tag size, a frame that does not fit, and overlapping buffers', (t) => {
+  if (native === null) return t.fail(`no native addon: ${nativeAeadUnavailable ?? ''}`)
+  const key = Buffer.alloc(32, 1)
+  const nonce = Buffer.alloc(12)
+  const buf = Buffer.alloc(64)
+  const refused = refusedBy(t)
   refused(() => native.seal(key.subarray(1), nonce, buf, 0, 10), 'a 31-byte key')
   refused(() => native.seal(key, Buffer.alloc(8), buf, 0, 10), 'an 8-byte nonce')
   refused(() => native.seal(key, nonce, buf, 0, 49), 'no room for the tag')
@@ -247,14 +252,7 @@ test('the native addon opens in place: every piece becomes its plaintext, a forg
   const pieces = [forged.subarray(0, 40000), forged.subarray(40000, 70000)]
   t.absent(native.openInPlace(KEY, nonce, pieces, tag), 'a flipped byte does not verify')
   t.ok(pieces.every((p) => p.every((b) => b === 0)), 'every piece is zeroed: no unauthenticated plaintext is left')
-  const refused = (fn: () => unknown, what: string): void => {
-    try {
-      fn()
-      t.fail(`${what}: accepted`)
-    } catch (err: any) {
-      t.is(err.code, 'ERR_INVALID_ARGUMENT', what)
-    }
-  }
+  const refused = refusedBy(t)
   const buf = Buffer.from(sealed)
   refused(() => native.openInPlace(KEY, nonce, [buf.subarray(0, 100), buf.subarray(50, 150)], tag), 'two overlapping pieces')
   refused(() => native.openInPlace(KEY, nonce, [buf.subarray(0, 100)], buf.subarray(90, 106)), 'a piece overlapping the tag')
