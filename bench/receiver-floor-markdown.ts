@@ -73,6 +73,8 @@ function otherSets (r: BenchResults): string {
 
 
 function differenceText (user: number, system: number): string {
-  if (Math.abs(system) <= Math.abs(user)) return `: of the difference, ${s2(user)} s is user time (ours and the cipher) and ${s2(system)} s system time.`
-  return `: of the difference, ${s2(system)} s is system time: the kernel's, which on loopback is charged to whichever process makes the call it runs in, and ${s2(user)} s user time.`
+  const total = user + system
+  const split = `${s2(Math.abs(user))} s of user time (ours and the cipher) and ${s2(Math.abs(system))} s of system time (the kernel's, which on loopback is charged to whichever process makes the call it runs in)`
+  if (total <= 0) return `: ours is ${s2(-total)} s cheaper there, ${split}${user > 0 || system > 0 ? ', one of them the other way' : ''}.`
+  return `: ours costs ${s2(total)} s more there, ${split}${user < 0 || system < 0 ? ', one of them the other way' : ''}.`
 }
