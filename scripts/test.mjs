@@ -32,6 +32,13 @@ if (web.status !== 0) {
   failed++
 }
 
+// The command, executable as `npm run build` leaves it (npx runs it directly).
+const mode = spawnSync(process.execPath, [join(root, 'scripts', 'bin-executable.mjs')], { stdio: 'inherit' })
+if (mode.status !== 0) {
+  console.log('not ok - dist/bin/noise-chat.js could not be made executable (scripts/bin-executable.mjs)')
+  failed++
+}
+
 const files = pickFiles(process.argv.slice(2))
 if (files.length === 0) {
   console.log('no test files found under dist/test')

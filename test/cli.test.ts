@@ -28,3 +28,10 @@ test('--version prints the package version', (t) => {
   t.is(r.status, 0)
   t.ok(/^noise-chat \d+\.\d+\.\d+\n$/.test(r.stdout))
 })
+
+test('the built command runs by itself, as npx runs it: executable, with a node shebang', (t) => {
+  const r = spawnSync(BIN, ['--version'], { encoding: 'utf8' })
+  t.is(r.error, undefined, 'it could be executed (no EACCES)')
+  t.is(r.status, 0)
+  t.ok(r.stdout.startsWith('noise-chat '), 'it printed the version')
+})
