@@ -132,7 +132,7 @@ function cpuDuringTransfer (summaries: FigureSummary[]): string[] {
   return [
     '## CPU during bulk and small',
     '',
-    'Each process\'s CPU (user + system) over the timed window, as a share of one core, medians: the client writes (its figure is its own `process.cpuUsage()`), the server reads and decrypts (read from /proc, from before the client started until the result). On loopback the kernel\'s TCP work is charged to whichever process makes the system call. A process near 100% is what bounds the figure; two processes well below it wait on each other.',
+    'Each process\'s CPU (user + system) over the timed window, as a share of one core, medians: the client writes (its figure is its own `process.cpuUsage()`), the server reads and decrypts (read from /proc in clock ticks, 10 ms here, from before the client started until the result, so it includes the handshake: meaningless for a quick run, within a few percent for a full one). On loopback the kernel\'s TCP work is charged to whichever process makes the system call. A process near 100% is what bounds the figure; two processes well below it wait on each other.',
     '',
     markdownTable(['figure', 'implementation', 'client (sender)', 'server (receiver)'], rows),
     ''

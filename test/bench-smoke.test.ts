@@ -42,7 +42,8 @@ test('a quick run measures every figure for each implementation and writes well-
     t.ok(s.elapsedMs > 0, `${s.figure} ${s.impl} took measurable time`)
     if (s.figure === 'bulk' || s.figure === 'small') {
       t.ok(s.clientCpu! > 0 && s.clientCpu! < 3, `${s.figure} ${s.impl}: the client's CPU share is a number (${s.clientCpu})`)
-      t.ok(s.serverCpu! >= 0 && s.serverCpu! < 3, `${s.figure} ${s.impl}: the server's CPU share is a number (${s.serverCpu})`)
+      // Read from /proc in 10 ms ticks, and with the handshake in it: in a run of a few milliseconds it can exceed a core.
+      t.ok(Number.isFinite(s.serverCpu) && s.serverCpu! >= 0, `${s.figure} ${s.impl}: the server's CPU share is a number (${s.serverCpu})`)
     }
     if (s.figure === 'idle') {
       t.ok(Number.isFinite(s.gcKiB), `idle ${s.impl}: the gc() reading is a number`)
