@@ -30,6 +30,8 @@ export interface MeasureOptions {
   /** Extra node flags per role (e.g. --cpu-prof). */
   serverArgs?: string[]
   clientArgs?: string[]
+  /** Told each worker's pid as it is forked (bench/perf-profile.ts keeps only their samples). */
+  onSpawn?: (role: 'server' | 'client', pid: number) => void
 }
 
 /** One figure's number, plus memory details for idle. */
@@ -52,6 +54,8 @@ export interface Measurement {
   /** bulk and small: CPU of each process over the timed window, as a share of one core (1 = a core busy throughout). */
   clientCpu?: number
   serverCpu?: number
+  /** bulk and small: the server's minor page faults over the same window (a new page touched for the first time; see RESULTS.md). */
+  serverFaults?: number
 }
 
 interface Worker { child: ChildProcess, channel: Channel<FromWorker, ToWorker> }
@@ -60,20 +64,23 @@ export async function measure (o: MeasureOptions): Promise<Measurement> {
   // --expose-gc lets the server read its memory after full collections.
   const worker = o.worker ?? DEFAULT_WORKER
   const server = spawnWorker(worker, 'server', ['--expose-gc', ...(o.serverArgs ?? [])])
+  if (server.child.pid !== undefined) o.onSpawn?.('server', server.child.pid)
   let client: Worker | null = null
   try {
     server.channel.send({ type: 'start', role: 'server', impl: o.impl, figure: o.figure, workload: o.workload, ctx: o.ctx })
     const { port } = await server.channel.next('listening', o.timeoutMs)
-    const serverCpu0 = processCpuSeconds(server.child.pid)
+    const server0 = processTimes(server.child.pid)
     client = spawnWorker(worker, 'client', o.clientArgs ?? [])
+    if (client.child.pid !== undefined) o.onSpawn?.('client', client.child.pid)
     client.channel.send({ type: 'start', role: 'client', impl: o.impl, figure: o.figure, workload: o.workload, ctx: o.ctx, port })
     const result = o.figure === 'idle'
       ? await idleMemory(server, client, o.workload.idleSettleS * 1000, o.timeoutMs)
       : await race(client.channel.next('result', o.timeoutMs), server)
-    const serverCpu1 = processCpuSeconds(server.child.pid)
+    const server1 = processTimes(server.child.pid)
     await checkServer(server, o)
     if (result.type !== 'result') return result.measurement
-    return { value: result.value, elapsedMs: result.elapsedMs, ...cpuShares(result.cpu, serverCpu0, serverCpu1, result.elapsedMs) }
+    const faults = result.cpu !== undefined && server0 !== null && server1 !== null ? { serverFaults: server1.minorFaults - server0.minorFaults } : {}
+    return { value: result.value, elapsedMs: result.elapsedMs, ...cpuShares(result.cpu, server0?.cpuSeconds ?? null, server1?.cpuSeconds ?? null, result.elapsedMs), ...faults }
   } catch (err) {
     throw await withServerSide(err as Error, server)
   } finally {
@@ -99,15 +106,15 @@ function cpuShares (clientCpu: number | undefined, server0: number | null, serve
 /** Clock ticks per second of /proc/PID/stat's times (getconf CLK_TCK; 100 on Linux unless built otherwise). */
 let clockTicks: number | null = null
 
-/** User + system CPU seconds a process has used so far, from /proc; null where there is none. */
-function processCpuSeconds (pid: number | undefined): number | null {
+/** User + system CPU seconds a process has used so far, and its minor page faults, from /proc; null where there is none. */
+function processTimes (pid: number | undefined): { cpuSeconds: number, minorFaults: number } | null {
   if (pid === undefined) return null
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    // Fields after the command name (which may hold spaces): state is field 3, utime and stime fields 14 and 15.
+    // Fields after the command name (which may hold spaces): state is field 3, minflt field 10, utime and stime fields 14 and 15.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
     clockTicks ??= Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100
-    return (Number(fields[11]) + Number(fields[12])) / clockTicks
+    return { cpuSeconds: (Number(fields[11]) + Number(fields[12])) / clockTicks, minorFaults: Number(fields[7]) }
   } catch {
     return null
   }

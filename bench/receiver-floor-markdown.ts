@@ -23,13 +23,23 @@ function perGiB (r: BenchResults, impl: string, side: Side): number | null {
 
 const s2 = (x: number | null): string => (x === null ? '-' : x.toFixed(2))
 
+/** The receiver's minor page faults per GiB of bulk: median, and the lowest and highest run. */
+function faultsText (r: BenchResults, impl: string): string {
+  const xs = r.samples
+    .filter((s: Sample) => s.figure === 'bulk' && s.impl === impl && s.serverFaults !== undefined)
+    .map((s) => s.serverFaults! * 1024 ** 3 / r.workload.bulkBytes)
+  if (xs.length === 0) return '-'
+  const k = (x: number): string => `${Math.round(x / 1000)}k`
+  return `${k(median(xs))} (${k(Math.min(...xs))}-${k(Math.max(...xs))})`
+}
+
 export function receiverFloorSection (r: BenchResults): string[] {
   if (!r.samples.some((s) => s.figure === 'bulk' && s.serverCpu !== undefined)) return []
   const impls = r.impls.filter((i) => perGiB(r, i.name, 'serverCpu') !== null)
   const parts = [
-    'The same as CPU seconds per GiB (share of a core x seconds per GiB at the run\'s own throughput), bulk, medians of the runs above:',
+    'The same as CPU seconds per GiB (share of a core x seconds per GiB at the run\'s own throughput), bulk, medians of the runs above, with the receiver\'s minor page faults per GiB (from /proc: each is a page of memory touched for the first time since the process got it, or got it back, from the kernel; the lowest and highest run beside the median show a run where the allocator kept giving memory back and faulting it in again):',
     '',
-    markdownTable(['implementation', 'client (sender) s/GiB', 'server (receiver) s/GiB'], impls.map((i) => [i.label, s2(perGiB(r, i.name, 'clientCpu')), s2(perGiB(r, i.name, 'serverCpu'))])),
+    markdownTable(['implementation', 'client (sender) s/GiB', 'server (receiver) s/GiB', 'server page faults per GiB, median (lowest-highest)'], impls.map((i) => [i.label, s2(perGiB(r, i.name, 'clientCpu')), s2(perGiB(r, i.name, 'serverCpu')), faultsText(r, i.name)])),
     ''
   ]
   const ours = perGiB(r, 'ours', 'serverCpu')

@@ -20,6 +20,7 @@ export interface Sample {
   settledKiB?: number
   clientCpu?: number
   serverCpu?: number
+  serverFaults?: number
 }
 
 export interface Machine {
