@@ -44,6 +44,8 @@ export interface BenchConfig {
   /** Machine-readable results file, or null. */
   json: string | null
   profile: boolean
+  /** One run of the chosen throughput figures per implementation under perf, whole-process split by category. */
+  perfProfile: boolean
   profileDir: string | null
   /** After a run that writes RESULTS.md, profile ours once for each missed target. */
   profileMissed: boolean
@@ -127,9 +129,14 @@ export function usage (): string {
     '  --json FILE             BENCH_JSON         also write every sample as JSON',
     '  --profile               BENCH_PROFILE=1    one run of the chosen figures for ours (or --impl) under',
     '                                             node --cpu-prof, both processes; prints the top self time',
+    '  --perf-profile          BENCH_PERF_PROFILE=1  one run of bulk and small (of those chosen) per',
+    '                                             implementation under perf record -a -g: each process\'s',
+    '                                             CPU by category, kernel and native code included',
+    '                                             (needs perf, Debian\'s linux-perf, and root)',
     '  --profile-dir DIR       BENCH_PROFILE_DIR  where the .cpuprofile files go (default: a temp dir)',
-    '  --no-profile-missed     BENCH_PROFILE_MISSED=0  skip the profile of each missed target that a',
-    '                                             run writing RESULTS.md adds to it',
+    '  --no-profile-missed     BENCH_PROFILE_MISSED=0  skip the profiles of each missed target (V8\'s',
+    '                                             of ours; perf\'s of ours and TLS for bulk and small)',
+    '                                             that a run writing RESULTS.md adds to it',
     '  --help',
     '',
     'Sizes accept 1000000, 1e6, 1_000_000, 64KiB, 16MiB, 1GiB.'
@@ -166,13 +173,14 @@ export function parseConfig (argv: readonly string[], env: Record<string, string
     out: flags.get('--out') ?? env.BENCH_OUT,
     json: pick('--json', 'BENCH_JSON') ?? null,
     profile: flags.has('--profile') || truthy(env.BENCH_PROFILE),
+    perfProfile: flags.has('--perf-profile') || truthy(env.BENCH_PERF_PROFILE),
     profileDir: pick('--profile-dir', 'BENCH_PROFILE_DIR') ?? null,
     profileMissed: !flags.has('--no-profile-missed') && (env.BENCH_PROFILE_MISSED === undefined || truthy(env.BENCH_PROFILE_MISSED)),
     timeoutMs
   }
 }
 
-const BOOLEAN_FLAGS = new Set(['--quick', '--profile', '--no-profile-missed', '--help'])
+const BOOLEAN_FLAGS = new Set(['--quick', '--profile', '--perf-profile', '--no-profile-missed', '--help'])
 const VALUE_FLAGS = new Set(['--only', '--impl', '--out', '--json', '--profile-dir', ...NUMBER_OPTIONS.map((o) => o.flag)])
 
 function readFlags (argv: readonly string[]): Map<string, string | undefined> {

@@ -1,6 +1,7 @@
 /** bench/RESULTS.md from the results (pure). */
 import { cipherBoundSection } from './cipher-bound-markdown.js'
 import { FIGURES } from './figures.js'
+import { perfSection } from './perf-profile-markdown.js'
 import { PROFILE_CAVEAT } from './profile.js'
 import { receiverFloorSection } from './receiver-floor-markdown.js'
 import { formatRatio, formatValue, formatVerdict, markdownTable } from './format.js'
@@ -53,6 +54,7 @@ export function resultsMarkdown (r: BenchResults): string {
   const idle = summaries.find((s) => s.figure.name === 'idle')
   if (idle !== undefined) parts.push(...idleDetail(idle, r.workload.idleSettleS))
   if (r.cipherBound !== undefined) parts.push(...cipherBoundSection(r.cipherBound))
+  parts.push(...perfSection(r))
   if (r.profiles.length > 0) parts.push(...profileSection(r))
   parts.push('## Every sample', '', ...summaries.flatMap((s) => samplesTable(r, s)), '## Implementations', '')
   for (const impl of r.impls) parts.push(`- **${impl.label}** (\`${impl.name}\`): ${impl.detail}`)

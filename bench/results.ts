@@ -3,6 +3,7 @@ import type { CipherBound } from './cipher-bound.js'
 import type { Workload } from './config.js'
 import { figure, type Figure, type FigureName } from './figures.js'
 import type { ImplName } from './impls/impl.js'
+import type { PerfSplit } from './perf-profile.js'
 import { median, ratio, targetMet } from './stats.js'
 
 export interface Sample {
@@ -60,6 +61,10 @@ export interface BenchResults {
   profiles: ProfileNote[]
   /** What the record cipher allows (bench/cipher-bound.ts): measured by a full run where bulk or small missed. */
   cipherBound?: CipherBound
+  /** Whole-process profiles (bench/perf-profile.ts) of ours and the TLS suite it was judged against, for each missed throughput target. */
+  perfSplits?: PerfSplit[]
+  /** Why there are none although a throughput target was missed (no perf, no permission). */
+  perfUnavailable?: string
 }
 
 export interface Row {
@@ -126,7 +131,7 @@ export function summarizeFigure (fig: Figure, results: BenchResults): FigureSumm
  * The TLS row to beat: of the TLS suites measured for this figure, the one
  * with the best median (issue 9: ">= 1.0x the faster TLS").
  */
-function fasterTls (rows: Row[], fig: Figure): Row | undefined {
+export function fasterTls (rows: Row[], fig: Figure): Row | undefined {
   const suites = rows.filter((r) => r.impl.name === 'tls' || r.impl.name === 'tls-aes')
   const better = (a: Row, b: Row): Row => (fig.higherIsBetter ? a.median >= b.median : a.median <= b.median) ? a : b
   return suites.length === 0 ? undefined : suites.reduce(better)

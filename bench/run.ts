@@ -17,10 +17,12 @@ import { IMPL_NAMES, type Impl, type ImplContext, type ImplName } from './impls/
 import { findImpl } from './impls/index.js'
 import { resultsMarkdown } from './markdown.js'
 import { measure } from './measure.js'
+import { perfCategoriesText } from './perf-profile-markdown.js'
+import { perfProfiledRun, perfUnavailable, type PerfSplit } from './perf-profile.js'
 import { PROFILE_CAVEAT } from './profile.js'
 import { profiledRun } from './profiling.js'
 import { snapshotBuild, type Snapshot } from './snapshot.js'
-import { summarize, summarizeFigure, type BenchResults, type ImplInfo, type Machine, type ProfileNote } from './results.js'
+import { fasterTls, summarize, summarizeFigure, type BenchResults, type ImplInfo, type Machine, type ProfileNote } from './results.js'
 
 /** The project root (this file runs as dist/bench/run.js). */
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
@@ -51,6 +53,7 @@ async function main (argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   process.once('SIGINT', () => { snapshot.remove(); process.exit(130) })
   try {
     if (config.profile) return await profileMode(config, impls, run)
+    if (config.perfProfile) return await perfProfileMode(config, impls, run)
     return await benchmark(config, impls, missing, run, argv, env)
   } finally {
     snapshot.remove()
@@ -85,7 +88,10 @@ async function benchmark (config: BenchConfig, impls: Impl[], missing: ImplName[
   for (const name of config.figures) await runFigure(name, config, impls, run, results)
 
   const out = config.out ?? (isComplete(config, missing) ? DEFAULT_OUT : '')
-  if (out !== '' && config.profileMissed && !config.quick) results.profiles = await profileMissed(config, results, run)
+  if (out !== '' && config.profileMissed && !config.quick) {
+    results.profiles = await profileMissed(config, results, run)
+    await perfProfileMissed(config, results, run)
+  }
   if (out !== '' && !config.quick && cipherBoundFigureMissed(results)) results.cipherBound = await cipherBound(run)
   results.elapsedS = (Date.now() - started) / 1000
   results.machine.loadAtEnd = os.loadavg()
@@ -166,6 +172,54 @@ async function profileMissed (config: BenchConfig, results: BenchResults, run: R
     notes.push({ figure: name, text: p.text })
   }
   return notes
+}
+
+/**
+ * For bulk and small, when missed: one run each of ours and of the TLS
+ * suite it was judged against under perf, so RESULTS.md can set their
+ * whole-process CPU side by side. Without perf, RESULTS.md says why.
+ */
+async function perfProfileMissed (config: BenchConfig, results: BenchResults, run: RunContext): Promise<void> {
+  const missed = summarize(results).filter((s) => (s.figure.name === 'bulk' || s.figure.name === 'small') && s.ours?.met === false)
+  if (missed.length === 0) return
+  const why = perfUnavailable()
+  if (why !== null) {
+    print(`\nNo whole-process profile: ${why}`)
+    results.perfUnavailable = why
+    return
+  }
+  const splits: PerfSplit[] = []
+  for (const s of missed) {
+    const tls = fasterTls(s.rows, s.figure)
+    if (tls === undefined) continue
+    for (const impl of ['ours', tls.impl.name] as const) {
+      print(`\nProfiling ${impl === 'ours' ? 'noise-chat' : tls.impl.label} on ${s.figure.name} under perf (whole process)...`)
+      splits.push(await perfProfiledRun({ impl, figure: s.figure.name as 'bulk' | 'small', workload: config.workload, ctx: run.ctx, timeoutMs: config.timeoutMs, worker: run.snapshot.worker, ourCode: [run.snapshot.dir, ROOT] }))
+    }
+  }
+  results.perfSplits = splits
+}
+
+/** --perf-profile: one run of bulk and small (of the chosen figures) per chosen implementation under perf; prints each process's CPU by category. */
+async function perfProfileMode (config: BenchConfig, impls: Impl[], run: RunContext): Promise<number> {
+  const why = perfUnavailable()
+  if (why !== null) {
+    process.stderr.write(`bench: --perf-profile: ${why}\n`)
+    return 1
+  }
+  const names = config.figures.filter((f): f is 'bulk' | 'small' => f === 'bulk' || f === 'small')
+  if (names.length === 0) {
+    process.stderr.write('bench: --perf-profile measures bulk and small; choose one of them with --only\n')
+    return 2
+  }
+  for (const name of names) {
+    for (const impl of impls) {
+      print(`\n== ${impl.label} on ${name} under perf (whole process)`)
+      const split = await perfProfiledRun({ impl: impl.name, figure: name, workload: config.workload, ctx: run.ctx, timeoutMs: config.timeoutMs, worker: run.snapshot.worker, ourCode: [run.snapshot.dir, ROOT] })
+      print(perfCategoriesText(split, figure(name).unit))
+    }
+  }
+  return 0
 }
 
 /** --profile: one run per chosen figure under --cpu-prof, for ours unless --impl says otherwise. */
