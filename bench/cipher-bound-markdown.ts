@@ -1,4 +1,5 @@
 import type { CipherBound, CpuPerGiB } from './cipher-bound.js'
+import type { ReadPathResult } from './read-path.js'
 import { markdownTable } from './format.js'
 
 /** Bytes in a GiB over bytes in a GB: seconds per GiB = this / (GB/s). */
@@ -41,12 +42,18 @@ export function cipherBoundSection (b: CipherBound): string[] {
     parts.push(`- CPU per GiB in both processes: noise-chat ${s3(both(ours))} s, TLS ChaCha ${s3(both(tlsChacha))} s (${(both(ours) / both(tlsChacha)).toFixed(2)}x), TLS AES-GCM ${s3(both(tlsAes))} s.` +
       (chacha !== undefined && aes !== undefined ? againstAes(both(ours) - both(tlsAes), 2 * (GIB_IN_GB / chacha.gbPerS - GIB_IN_GB / aes.gbPerS)) : ''))
   }
+  if (b.readPath !== undefined) parts.push(readPathText(b.readPath.fresh, b.readPath.reused, b.sets))
   parts.push('',
     `CPU seconds per GiB of a bulk transfer (\`node dist/bench/bulk-cpu.js IMPL\`, ${(b.bytes / 1024 ** 3).toFixed(0)} GiB in 64 KiB writes, ${b.sets} interleaved sets, medians; user + system; on loopback the kernel's TCP work is charged to either process):`,
     '',
     markdownTable(['implementation', 'sender s/GiB', 'receiver s/GiB', 'both', 'MB/s'], b.perGiB.map(row)),
     '')
   return parts
+}
+
+/** The cipher over bytes read into a new buffer each time against one reused buffer: why a stream over an accepted net.Socket pays more for the same cipher than Node's TLS. */
+function readPathText (fresh: ReadPathResult, reused: ReadPathResult, sets: number): string {
+  return `- The same cipher over received bytes (\`node dist/bench/read-path.js fresh|reused\`: raw TCP, 1 GiB in 64 KiB writes, one ChaCha20-Poly1305 pass in place over every read, ${sets} interleaved sets, medians). Over the new buffer Node's net.Socket allocates for each read, as it does for every socket a net.Server accepts: ${fresh.cipherGbPerS.toFixed(2)} GB/s (${s3(fresh.cipherSecondsPerGiB)} s/GiB), the receiver ${s3(fresh.receiverSecondsPerGiB)} s/GiB in all with ${Math.round(fresh.faultsPerGiB / 1000)}k page faults per GiB. Over one buffer reused for every read (net.Socket's \`onread\` option): ${reused.cipherGbPerS.toFixed(2)} GB/s (${s3(reused.cipherSecondsPerGiB)} s/GiB), the receiver ${s3(reused.receiverSecondsPerGiB)} s/GiB with ${Math.round(reused.faultsPerGiB / 1000)}k faults. The bytes are the same; memory just handed out by the allocator and filled by the kernel is slower to read back than a buffer in constant use. Node's TLS reads into its BIO's buffer, which it reuses, and so decrypts at the second speed; a stream over a socket that a net.Server accepted has only the first kind, because \`onread\` is an option of sockets one creates (\`net.connect\`, \`new net.Socket\`), and Node has no public way to give one to a socket it accepted.`
 }
 
 /** The CPU gap to TLS AES-GCM in both processes, set against what the cipher difference alone accounts for; either may be negative. */

@@ -14,6 +14,7 @@
 import { execFile, spawnSync } from 'node:child_process'
 import { promisify } from 'node:util'
 import type { Cpu } from './bulk-cpu.js'
+import type { ReadMode, ReadPathResult } from './read-path.js'
 import { median } from './stats.js'
 
 const run = promisify(execFile)
@@ -35,6 +36,8 @@ export interface CipherBound {
   /** null when the openssl CLI is not installed. */
   aeadSpeed: AeadSpeed[] | null
   perGiB: CpuPerGiB[]
+  /** The cipher over received bytes, reading into a new buffer each time and into one reused buffer (bench/read-path.ts), medians; absent in results from before it was measured. */
+  readPath?: Record<ReadMode, ReadPathResult>
   sets: number
   bytes: number
 }
@@ -53,15 +56,23 @@ async function bulkCpu (script: string, impl: string, bytes: number): Promise<{ 
   return JSON.parse(stdout.trim().split('\n').at(-1)!)
 }
 
-/** `sets` interleaved rounds of every implementation; medians per field. */
+async function readPath (script: string, mode: ReadMode, bytes: number): Promise<ReadPathResult> {
+  const { stdout } = await run(process.execPath, [script, mode, String(bytes)], { env: { ...process.env, READ_PATH_JSON: '1' }, timeout: 300_000 })
+  return JSON.parse(stdout.trim().split('\n').at(-1)!)
+}
+
+/** `sets` interleaved rounds of every implementation, and of both read paths; medians per field. */
 export async function measureCipherBound (bulkCpuScript: string, sets: number, bytes: number): Promise<CipherBound> {
   const samples = new Map<string, Array<{ sender: Cpu, receiver: Cpu, mbPerS: number }>>()
+  const reads: Record<ReadMode, ReadPathResult[]> = { fresh: [], reused: [] }
+  const readPathScript = bulkCpuScript.replace(/bulk-cpu\.js$/, 'read-path.js')
   for (let k = 0; k < sets; k++) {
     for (const { impl } of IMPLS) {
       const list = samples.get(impl) ?? []
       list.push(await bulkCpu(bulkCpuScript, impl, bytes))
       samples.set(impl, list)
     }
+    for (const mode of ['fresh', 'reused'] as const) reads[mode].push(await readPath(readPathScript, mode, bytes))
   }
   const mid = (xs: number[]): number => median(xs)
   const cpu = (list: Cpu[]): Cpu => ({ user: mid(list.map((c) => c.user)), system: mid(list.map((c) => c.system)), faults: mid(list.map((c) => c.faults)) })
@@ -71,5 +82,17 @@ export async function measureCipherBound (bulkCpuScript: string, sets: number, b
   })
   const speeds = AEADS.map((aead) => ({ aead, gbPerS: opensslSpeed(aead) }))
   const aeadSpeed = speeds.every((s) => s.gbPerS !== null) ? speeds as AeadSpeed[] : null
-  return { aeadSpeed, perGiB, sets, bytes }
+  return { aeadSpeed, perGiB, sets, bytes, readPath: { fresh: medianRead(reads.fresh), reused: medianRead(reads.reused) } }
+}
+
+function medianRead (xs: ReadPathResult[]): ReadPathResult {
+  const m = (pick: (r: ReadPathResult) => number): number => median(xs.map(pick))
+  return {
+    mode: xs[0]!.mode,
+    cipherSecondsPerGiB: m((r) => r.cipherSecondsPerGiB),
+    cipherGbPerS: m((r) => r.cipherGbPerS),
+    receiverSecondsPerGiB: m((r) => r.receiverSecondsPerGiB),
+    faultsPerGiB: m((r) => r.faultsPerGiB),
+    mbPerS: m((r) => r.mbPerS)
+  }
 }
