@@ -12,6 +12,7 @@
  *   interleaved, medians: a figure the machine's load barely moves.
  */
 import { execFile, spawnSync } from 'node:child_process'
+import { join } from 'node:path'
 import { promisify } from 'node:util'
 import type { Cpu } from './bulk-cpu.js'
 import type { ReadMode, ReadPathResult } from './read-path.js'
@@ -61,11 +62,12 @@ async function readPath (script: string, mode: ReadMode, bytes: number): Promise
   return JSON.parse(stdout.trim().split('\n').at(-1)!)
 }
 
-/** `sets` interleaved rounds of every implementation, and of both read paths; medians per field. */
-export async function measureCipherBound (bulkCpuScript: string, sets: number, bytes: number): Promise<CipherBound> {
+/** `sets` interleaved rounds of every implementation, and of both read paths, with the scripts of `benchDir` (a build's dist/bench); medians per field. */
+export async function measureCipherBound (benchDir: string, sets: number, bytes: number): Promise<CipherBound> {
   const samples = new Map<string, Array<{ sender: Cpu, receiver: Cpu, mbPerS: number }>>()
   const reads: Record<ReadMode, ReadPathResult[]> = { fresh: [], reused: [] }
-  const readPathScript = bulkCpuScript.replace(/bulk-cpu\.js$/, 'read-path.js')
+  const bulkCpuScript = join(benchDir, 'bulk-cpu.js')
+  const readPathScript = join(benchDir, 'read-path.js')
   for (let k = 0; k < sets; k++) {
     for (const { impl } of IMPLS) {
       const list = samples.get(impl) ?? []

@@ -56,7 +56,7 @@ export function perfSection (r: BenchResults): string[] {
 
 function figurePart (r: BenchResults, ours: PerfSplit, tls: PerfSplit): string[] {
   const fig = FIGURES.find((f) => f.name === ours.figure)!
-  const unit = ours.figure === 'bulk' ? 'GiB' : 'million messages'
+  const unit = workUnit(ours)
   const label = (s: PerfSplit): string => implInfo(r, s.impl)?.label ?? s.impl
   const per = (s: PerfSplit, side: 'server' | 'client', c: Category): number => s[side].main[c] / s.units
   const rows = CATEGORIES
@@ -83,7 +83,7 @@ function figurePart (r: BenchResults, ours: PerfSplit, tls: PerfSplit): string[]
 
 /** One profiled run as console text: the value under perf, then each process's main thread by category and its other threads. */
 export function perfCategoriesText (s: PerfSplit, unit: string): string {
-  const per = s.figure === 'bulk' ? 'GiB' : 'million messages'
+  const per = workUnit(s)
   const rows = CATEGORIES.map((c) => [c, s2(s.server.main[c] / s.units), s2(s.client.main[c] / s.units)])
   rows.push(
     ['main thread, in all', s2(total(s.server) / s.units), s2(total(s.client) / s.units)],
@@ -91,6 +91,11 @@ export function perfCategoriesText (s: PerfSplit, unit: string): string {
   )
   const table = textTable([[`CPU s per ${per}`, 'receiver (server)', 'sender (client)'], ...rows]).split('\n').map((l) => '  ' + l).join('\n')
   return `  ${formatValue(s.value, unit)} ${unit} under perf\n${table}`
+}
+
+/** What `units` counts: GiB for bulk, millions of messages for small. */
+function workUnit (s: PerfSplit): string {
+  return s.figure === 'bulk' ? 'GiB' : 'million messages'
 }
 
 function implInfo (r: BenchResults, name: string): ImplInfo | undefined {

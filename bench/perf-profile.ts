@@ -123,7 +123,7 @@ export function emptySeconds (): CategorySeconds {
 }
 
 /** A sample of `perf script -F pid,tid,period,ip,sym,dso`: who, how long (ns of cpu-clock), and its stack. */
-export interface Sample {
+export interface PerfSample {
   pid: number
   tid: number
   periodNs: number
@@ -134,8 +134,8 @@ const HEADER = /^\s*(\d+)\/(\d+)\s+(\d+)\s*$/
 const FRAME = /^\s*[0-9a-f]+\s+(.*)\s+\((.*)\)\s*$/
 
 /** Parse `perf script -F pid,tid,period,ip,sym,dso` output: blocks separated by blank lines, a header then one frame per line. */
-export function parsePerfScript (text: string): Sample[] {
-  const samples: Sample[] = []
+export function parsePerfScript (text: string): PerfSample[] {
+  const samples: PerfSample[] = []
   for (const block of text.split(/\n\s*\n/)) {
     const lines = block.split('\n').filter((l) => l.trim() !== '')
     const head = HEADER.exec(lines[0] ?? '')
@@ -151,7 +151,7 @@ export function parsePerfScript (text: string): Sample[] {
 }
 
 /** One process's CPU from the samples: its main thread by category, its other threads in all. */
-export function processCpu (samples: readonly Sample[], pid: number, ourCode: readonly string[]): ProcessCpu {
+export function processCpu (samples: readonly PerfSample[], pid: number, ourCode: readonly string[]): ProcessCpu {
   const main = emptySeconds()
   let otherThreads = 0
   for (const s of samples) {

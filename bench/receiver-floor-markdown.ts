@@ -29,20 +29,26 @@ const FLOOR_ERROR_SECONDS = 0.05
 /** A run where raw TCP's receiver cost more than ours with the cipher added: its reads faulted, and it is no floor. */
 function noFloorText (r: BenchResults, ours: number, tcp: number, cipher: number): string {
   const faults = (impl: string): string => {
-    const xs = r.samples.filter((s) => s.figure === 'bulk' && s.impl === impl && s.serverFaults !== undefined).map((s) => s.serverFaults! * 1024 ** 3 / r.workload.bulkBytes)
-    return xs.length === 0 ? '-' : `${Math.round(median(xs) / 1000)}k`
+    const xs = faultsPerGiB(r, impl)
+    return xs.length === 0 ? '-' : thousands(median(xs))
   }
   return `Where bulk's time goes, receiver side. In this run raw TCP's receiver spent ${s2(tcp)} s per GiB, more than noise-chat's ${s2(ours)} s less the cipher's ${s2(cipher)} s, with ${faults('tcp')} page faults per GiB (median) against noise-chat's ${faults('ours')}: its reads kept landing in memory the allocator had just given back to the kernel, so its cost is no floor for anyone else's, and this run gives no estimate from it. The whole-process profile below reads noise-chat's receiver directly, line by line beside TLS's.`
 }
 
-/** The receiver's minor page faults per GiB of bulk: median, and the lowest and highest run. */
-function faultsText (r: BenchResults, impl: string): string {
-  const xs = r.samples
+/** The receiver's minor page faults per GiB in each bulk run of `impl` that recorded them. */
+function faultsPerGiB (r: BenchResults, impl: string): number[] {
+  return r.samples
     .filter((s: Sample) => s.figure === 'bulk' && s.impl === impl && s.serverFaults !== undefined)
     .map((s) => s.serverFaults! * 1024 ** 3 / r.workload.bulkBytes)
+}
+
+const thousands = (x: number): string => `${Math.round(x / 1000)}k`
+
+/** The receiver's minor page faults per GiB of bulk: median, and the lowest and highest run. */
+function faultsText (r: BenchResults, impl: string): string {
+  const xs = faultsPerGiB(r, impl)
   if (xs.length === 0) return '-'
-  const k = (x: number): string => `${Math.round(x / 1000)}k`
-  return `${k(median(xs))} (${k(Math.min(...xs))}-${k(Math.max(...xs))})`
+  return `${thousands(median(xs))} (${thousands(Math.min(...xs))}-${thousands(Math.max(...xs))})`
 }
 
 export function receiverFloorSection (r: BenchResults): string[] {

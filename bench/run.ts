@@ -154,7 +154,7 @@ function cipherBoundFigureMissed (results: BenchResults): boolean {
 /** The record cipher's readings (bench/cipher-bound.ts), from the run's frozen build. */
 async function cipherBound (run: RunContext): Promise<CipherBound> {
   print('\n== the record cipher: openssl speed, and CPU per GiB of bulk for ours, TLS ChaCha and TLS AES-GCM')
-  const bound = await measureCipherBound(join(run.snapshot.dir, 'bench', 'bulk-cpu.js'), CIPHER_BOUND_SETS, CIPHER_BOUND_BYTES)
+  const bound = await measureCipherBound(join(run.snapshot.dir, 'bench'), CIPHER_BOUND_SETS, CIPHER_BOUND_BYTES)
   for (const p of bound.perGiB) print(`  ${p.label.padEnd(16)} sender ${(p.sender.user + p.sender.system).toFixed(2)} s/GiB, receiver ${(p.receiver.user + p.receiver.system).toFixed(2)} s/GiB, ${p.mbPerS.toFixed(0)} MB/s`)
   return bound
 }
