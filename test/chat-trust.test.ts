@@ -109,6 +109,8 @@ test('past the nick-binding cap the least recently used binding not online is ev
   const reopened = await NickRegistry.open(file, { maxNicks: 3, onEvict: (b) => evicted.push(b) })
   reopened.bind('n5', keys[4]!, 7000)
   t.is(evicted.at(-1)!.nick, 'n1', 'after a restart the order of last use is kept (n1 last used at 2000)')
+  // The bind above scheduled a write of the state file: let it land before the teardown removes the folder.
+  await reopened.flush()
 })
 
 test('the chat server logs each nick it evicts at the cap', async (t) => {
